@@ -1,0 +1,40 @@
+# The two commands a user needs: `make reproduce` (the replication) and `make test`.
+# CONFIG adds override files, e.g. `make reproduce CONFIG=workflow/offline.yaml`.
+
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= all
+CONFIG ?=
+CONFIG_ARGS := $(if $(strip $(CONFIG)),--configfile $(CONFIG),)
+STAMP := $(VENV)/.installed
+# Rules call the `tranrep` command, so the environment's bin folder goes first on the PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: reproduce quick test lint lock clean-runs
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+reproduce: $(STAMP)  ## the full replication: all problems, methods and seeds
+	$(BIN)/snakemake --cores $(CORES) all $(CONFIG_ARGS)
+
+quick: $(STAMP)  ## a first look in minutes: two seeds, short training (reports/quick/)
+	$(BIN)/snakemake --cores $(CORES) all --configfile workflow/quick.yaml $(CONFIG)
+
+test: $(STAMP)  ## the test suite
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests
+
+lock: $(STAMP)  ## refreeze requirements.txt from requirements.in
+	$(BIN)/python -m pip install --quiet -r requirements.in
+	{ echo "# Frozen from requirements.in by make lock (Python 3.11)."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; \
+	} > requirements.txt

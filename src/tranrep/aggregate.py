@@ -1,0 +1,212 @@
+"""Collect every job's results into the tables and context the report is rendered from.
+
+Writes to the results folder: ``summary.csv`` (mean ± std over seeds per problem, method and
+task, beside the paper's value), ``runs.csv``, ``jobs.csv``, ``curves.csv``, ``attention.json``
+(A on the test set for the TRAN family), ``paper_results.csv`` and ``context.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import logging
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tranrep.io import read_json, write_atomic, write_json, write_text
+from tranrep.models.registry import DISPLAY_NAMES
+
+log = logging.getLogger(__name__)
+
+PACKAGES = ["torch", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "snakemake",
+            "jinja2", "seaborn", "matplotlib"]  # fmt: skip
+LABEL_PAIRS = {"census_group1": "income~marital", "census_group2": "education~marital"}
+
+
+def paper_results() -> pd.DataFrame:
+    """The paper's published Tables 1–3 (the one data file that holds them)."""
+    source = resources.files("tranrep") / "resources" / "paper_results.csv"
+    return pd.read_csv(source, comment="#")
+
+
+def paper_figures() -> pd.DataFrame:
+    """Derived figures quoted in the paper's text (sections 4.3–4.4)."""
+    source = resources.files("tranrep") / "resources" / "paper_figures.csv"
+    return pd.read_csv(source, comment="#")
+
+
+def run_dirs(runs_dir: Path, settings: dict) -> list[tuple[str, str, int, Path]]:
+    """Every expected job folder; a missing one is an error naming it."""
+    found = []
+    for problem in settings["problems"]:
+        for method in settings["methods"]:
+            for seed in settings["seeds"]:
+                folder = runs_dir / problem / method / f"seed{seed}"
+                if not (folder / "metrics.json").exists():
+                    raise FileNotFoundError(f"{folder / 'metrics.json'}: job result is missing")
+                found.append((problem, method, seed, folder))
+    return found
+
+
+def collect(runs: list[tuple[str, str, int, Path]]) -> tuple[pd.DataFrame, ...]:
+    """Per-seed metrics, per-job facts and training curves as three tables."""
+    metric_rows, job_rows, curve_frames = [], [], []
+    for problem, method, seed, folder in runs:
+        result = read_json(folder / "metrics.json")
+        for task, value in result["test"].items():
+            metric_rows.append(
+                {"problem": problem, "method": method, "seed": seed, "task": task,
+                 "metric": result["metric"], "value": value}
+            )  # fmt: skip
+        job_rows.append(
+            {"problem": problem, "method": method, "seed": seed,
+             "wall_time_s": result["wall_time_s"], "n_parameters": result["n_parameters"],
+             "best_epoch": result["best_epoch"], "epochs_run": result["epochs_run"],
+             "device": result["device"]}
+        )  # fmt: skip
+        curve = pd.read_csv(folder / "curve.csv")
+        curve.insert(0, "seed", seed)
+        curve.insert(0, "method", method)
+        curve.insert(0, "problem", problem)
+        curve_frames.append(curve)
+    return pd.DataFrame(metric_rows), pd.DataFrame(job_rows), pd.concat(curve_frames)
+
+
+def summarise(runs: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
+    """Mean, sample std and count over seeds, beside the paper's published value."""
+    grouped = runs.groupby(["problem", "method", "task", "metric"], sort=False)["value"]
+    summary = grouped.agg(mean="mean", std="std", n="count").reset_index()
+    summary["std"] = summary["std"].fillna(0.0)
+    published = paper.rename(columns={"value": "paper_value", "table": "paper_table"})
+    return summary.merge(
+        published[["problem", "method", "task", "paper_value", "paper_table"]],
+        on=["problem", "method", "task"],
+        how="left",
+    )
+
+
+def attention_summary(
+    runs: list[tuple[str, str, int, Path]], tasks: dict[str, list[str]], n_samples: int,
+    sample_seed: int,
+) -> dict:  # fmt: skip
+    """A on the test set from each TRAN-family method's first seed: mean, spread and samples."""
+    first_seed = min(seed for _, _, seed, _ in runs)
+    summary: dict = {}
+    for problem, method, seed, folder in runs:
+        if seed != first_seed:
+            continue
+        with np.load(folder / "attention.npz") as stored:
+            A = stored["A"]
+        if A.size == 0:
+            continue
+        per_sample = A.mean(axis=1)  # heads averaged: (N, K, K)
+        chosen = np.sort(
+            np.random.default_rng(sample_seed).choice(len(per_sample), n_samples, replace=False)
+        )
+        summary.setdefault(problem, {})[method] = {
+            "tasks": tasks[problem],
+            "heads": int(A.shape[1]),
+            "seed": int(seed),
+            "mean": per_sample.mean(axis=0).tolist(),
+            "per_entry_std": per_sample.std(axis=0).tolist(),
+            "samples": per_sample[chosen].tolist(),
+            "sample_index": chosen.tolist(),
+        }
+    return summary
+
+
+def label_correlations(processed_dir: Path, problems: dict) -> dict:
+    """Pearson correlation of the two labels of each Census group, ours beside the paper's."""
+    card_path = processed_dir / "census" / "card.json"  # census has one processed folder
+    if not card_path.exists():
+        return {}
+    card = read_json(card_path)
+    figures = paper_figures()
+    quoted = figures[figures["quantity"] == "label_pearson_correlation"].set_index("problem")
+    return {
+        problem: {
+            "ours": card["label_pearson_train"][pair],
+            "paper": float(quoted.loc[problem, "value"]),
+            "labels": pair,
+            "split": "train",
+        }
+        for problem, pair in LABEL_PAIRS.items()
+        if problem in problems
+    }
+
+
+def provenance(settings: dict) -> dict:
+    """Commit, settings hash, data hashes, package versions and hardware."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        commit += " (uncommitted changes)" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown (not a git checkout)"
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    canonical = json.dumps(settings, sort_keys=True).encode()
+    return {
+        "git_commit": commit,
+        "params_sha256": hashlib.sha256(canonical).hexdigest(),
+        "data_hashes": settings["data_hashes"],
+        "packages": versions,
+        "platform": f"{platform.platform()}, {platform.processor() or platform.machine()}",
+        "python": sys.version.split()[0],
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def aggregate(settings: dict, runs_dir: Path, processed_dir: Path, out_dir: Path) -> None:
+    """Write every results file the report reads."""
+    runs = run_dirs(runs_dir, settings)
+    metrics, jobs, curves = collect(runs)
+    paper = paper_results()
+    summary = summarise(metrics, paper)
+    tasks = {name: problem["tasks"] for name, problem in settings["problems"].items()}
+    report = settings["report"]
+    attention = attention_summary(runs, tasks, report["attention_samples"], report["sample_seed"])
+    cards = {
+        dataset: read_json(processed_dir / folder / "card.json")
+        for dataset, folder in sorted(settings["processed_folders"].items())
+    }
+    context = {
+        "experiment": settings["experiment"],
+        "seeds": settings["seeds"],
+        "problems": settings["problems"],
+        "methods": {
+            name: {"display_name": DISPLAY_NAMES.get(name, name), "settings": method}
+            for name, method in settings["methods"].items()
+        },
+        "sarcos_mode": settings["sarcos_mode"],
+        "data_cards": cards,
+        "label_correlations": label_correlations(processed_dir, settings["problems"]),
+        "choices": settings["choices"],
+        "provenance": provenance(settings),
+        "total_wall_time_s": float(jobs["wall_time_s"].sum()),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = {"summary": summary, "runs": metrics, "jobs": jobs, "curves": curves,
+              "paper_results": paper}  # fmt: skip
+    for name, table in tables.items():
+        write_atomic(out_dir / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
+    write_text(out_dir / "attention.json", json.dumps(attention) + "\n")
+    write_json(out_dir / "context.json", context)
+    log.info("aggregated %d jobs into %s", len(runs), out_dir)

@@ -1,0 +1,163 @@
+"""Command line entry points called by the Snakemake rules (one subcommand per stage)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+log = logging.getLogger("tranrep")
+
+
+def _json(text: str) -> dict:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SystemExit(f"--settings is not valid JSON: {error}") from error
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    from tranrep.config import load_params
+
+    load_params(*args.params)
+    log.info("%s: valid", ", ".join(args.params))
+
+
+def cmd_acquire(args: argparse.Namespace) -> None:
+    from tranrep.data.acquire import AcquisitionError, RawFileSpec, acquire
+
+    spec_data = _json(args.spec)
+    spec = RawFileSpec(
+        spec_data["name"], spec_data["hash"], tuple(spec_data["sources"]), spec_data["mirror_path"]
+    )
+    mirror = os.environ.get(args.mirror_env) or None
+    try:
+        path = acquire(spec, Path(args.raw_dir), mirror=mirror, timeout_s=args.timeout)
+    except AcquisitionError as error:
+        hint = spec_data.get("hint")
+        raise SystemExit(f"{error}\n{hint}" if hint else str(error)) from error
+    log.info("acquired %s", path)
+
+
+def cmd_preprocess(args: argparse.Namespace) -> None:
+    settings = _json(args.settings)
+    raw, out = Path(args.raw_dir), Path(args.out_dir)
+    if args.dataset == "census":
+        from tranrep.data.census import preprocess_census
+
+        preprocess_census(
+            raw / "census-income.data.gz", raw / "census-income.test.gz", out,
+            settings["college_education"], settings["split_seed"],
+        )  # fmt: skip
+    elif args.dataset == "fashion_mnist":
+        from tranrep.data.fashion_mnist import preprocess_fashion_mnist
+
+        preprocess_fashion_mnist(
+            raw / "train-images-idx3-ubyte.gz", raw / "train-labels-idx1-ubyte.gz",
+            raw / "t10k-images-idx3-ubyte.gz", raw / "t10k-labels-idx1-ubyte.gz", out,
+            settings["validation_size"], settings["split_seed"],
+            {int(k): v for k, v in settings["class_to_group"].items()}, settings["group_names"],
+        )  # fmt: skip
+    else:
+        from tranrep.data.sarcos import preprocess_sarcos
+
+        standard = settings["mode"] == "standard"
+        preprocess_sarcos(
+            raw / "sarcos_inv_test.mat", out, settings["mode"], settings["validation_fraction"],
+            settings["split_seed"], settings["reduced_fractions"],
+            train_path=raw / "sarcos_inv.mat" if standard else None,
+        )  # fmt: skip
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from tranrep.data.problems import load_problem
+    from tranrep.train import run_job
+
+    settings = _json(args.settings)
+    problem_cfg = settings["problem"]
+    problem = load_problem(
+        problem_cfg["name"], problem_cfg["dataset"], problem_cfg["tasks"], Path(args.processed_dir)
+    )
+    run_job(problem, settings, Path(args.out_dir))
+
+
+def cmd_aggregate(args: argparse.Namespace) -> None:
+    from tranrep.aggregate import aggregate
+
+    aggregate(
+        _json(args.settings), Path(args.runs_dir), Path(args.processed_dir), Path(args.out_dir)
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from tranrep.report.render import render_report
+
+    render_report(Path(args.results), Path(args.html), Path(args.tex), Path(args.figures))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tranrep", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    validate = sub.add_parser("validate", help="check params files against the schema")
+    validate.add_argument("params", nargs="+", help="params.yaml, then override files")
+    validate.set_defaults(func=cmd_validate)
+
+    acquire = sub.add_parser("acquire", help="fetch and verify one raw file")
+    acquire.add_argument("--spec", required=True, help="JSON: name, hash, sources, mirror_path")
+    acquire.add_argument("--raw-dir", required=True)
+    acquire.add_argument("--mirror-env", default="TRAN_DATA_MIRROR")
+    acquire.add_argument("--timeout", type=float, default=120.0)
+    acquire.set_defaults(func=cmd_acquire)
+
+    preprocess = sub.add_parser("preprocess", help="raw files of one dataset to Parquet")
+    preprocess.add_argument(
+        "--dataset", required=True, choices=["census", "fashion_mnist", "sarcos"]
+    )
+    preprocess.add_argument("--settings", required=True, help="JSON: the dataset's params")
+    preprocess.add_argument("--raw-dir", required=True)
+    preprocess.add_argument("--out-dir", required=True)
+    preprocess.set_defaults(func=cmd_preprocess)
+
+    train = sub.add_parser("train", help="train and test one (problem, method, seed)")
+    train.add_argument("--settings", required=True, help="JSON from tranrep.config.job_settings")
+    train.add_argument("--processed-dir", required=True)
+    train.add_argument("--out-dir", required=True)
+    train.set_defaults(func=cmd_train)
+
+    aggregate = sub.add_parser("aggregate", help="collect every job's results into tables")
+    aggregate.add_argument("--settings", required=True)
+    aggregate.add_argument("--runs-dir", required=True)
+    aggregate.add_argument("--processed-dir", required=True)
+    aggregate.add_argument("--out-dir", required=True)
+    aggregate.set_defaults(func=cmd_aggregate)
+
+    report = sub.add_parser("report", help="render the HTML and LaTeX report")
+    report.add_argument("--results", required=True)
+    report.add_argument("--html", required=True)
+    report.add_argument("--tex", required=True)
+    report.add_argument("--figures", required=True)
+    report.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        args.func(args)
+    except (ValueError, RuntimeError) as error:
+        log.error("%s", error)
+        raise SystemExit(1) from error
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Atomic file writing: every output appears whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def atomic_path(path: Path | str, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp" + suffix, dir=target.parent
+    )
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path | str, writer: Callable[[Path], None], suffix: str = "") -> None:
+    """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically."""
+    with atomic_path(path, suffix) as tmp:
+        writer(tmp)
+
+
+def write_text(path: Path | str, text: str) -> None:
+    """Write a text file atomically."""
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json(path: Path | str, data: Any) -> None:
+    """Write JSON (sorted keys, indented) atomically."""
+    write_text(path, json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def read_json(path: Path | str) -> Any:
+    """Read a JSON file, naming the file when it is not valid JSON."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from error
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn numpy scalars and paths into plain JSON values."""
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")

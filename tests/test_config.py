@@ -1,0 +1,79 @@
+"""params.yaml validation and the settings each job receives."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tranrep.config import (
+    PROJECT_ROOT,
+    ConfigError,
+    job_settings,
+    load_params,
+    needed_files,
+    validate_params,
+)
+
+
+@pytest.fixture
+def params() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
+
+
+def test_shipped_params_and_overrides_are_valid():
+    for extra in ([], ["workflow/quick.yaml"], ["workflow/offline.yaml"]):
+        load_params(PROJECT_ROOT / "params.yaml", *(PROJECT_ROOT / e for e in extra))
+
+
+def test_typo_in_a_setting_is_named(params):
+    params["methods"]["tran"]["heds"] = 2
+    with pytest.raises(ConfigError, match=r"methods\.tran.*'heds'"):
+        validate_params(params)
+
+
+def test_wrong_type_is_named(params):
+    params["sarcos"]["mode"] = "tiny"
+    with pytest.raises(ConfigError, match=r"sarcos\.mode: 'tiny' is not one of"):
+        validate_params(params)
+
+
+def test_bad_hash_form_is_named(params):
+    params["data"]["files"]["census-income.test.gz"]["hash"] = "md5:abc"
+    with pytest.raises(ConfigError, match=r"data\.files\.census-income\.test\.gz\.hash"):
+        validate_params(params)
+
+
+def test_group_index_out_of_range(params):
+    params["fashion_mnist"]["class_to_group"][4] = 7
+    with pytest.raises(ConfigError, match="class_to_group.4 is 7"):
+        validate_params(params)
+
+
+def test_task_weights_must_name_tasks(params):
+    params["methods"]["tran"]["task_weights"] = {"incme": 2.0}
+    with pytest.raises(ConfigError, match=r"task_weights names \['incme'\]"):
+        validate_params(params)
+
+
+def test_reduced_sarcos_needs_only_the_test_file(params):
+    assert needed_files(params, "sarcos") == ["sarcos_inv.mat", "sarcos_inv_test.mat"]
+    params["sarcos"]["mode"] = "reduced"
+    assert needed_files(params, "sarcos") == ["sarcos_inv_test.mat"]
+
+
+def test_a_tran_setting_changes_only_tran_jobs(params):
+    before = {m: job_settings(params, "sarcos", m, 0) for m in params["methods"]}
+    changed = copy.deepcopy(params)
+    changed["methods"]["tran"]["beta_A"] = 0.5
+    after = {m: job_settings(changed, "sarcos", m, 0) for m in params["methods"]}
+    assert [m for m in before if before[m] != after[m]] == ["tran"]
+
+
+def test_invalid_yaml_names_the_file(tmp_path: Path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("seeds: [0, 1\n")
+    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+        load_params(path)

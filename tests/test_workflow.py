@@ -1,0 +1,94 @@
+"""The whole workflow on generated fixture data, through Snakemake, in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.fixtures import build_raw_files, fixture_params, write_params
+from tranrep.config import PROJECT_ROOT
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(PROJECT_ROOT / "Snakefile")]
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    command = [*SNAKEMAKE, "--directory", str(workdir), "--cores", "2", *args]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """Rule -> job count from the 'Job stats' table of a dry run."""
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", output, re.MULTILINE)}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("workflow")
+    raw_source = build_raw_files(folder / "source")["census-income.data.gz"].parent
+    shutil.copy(PROJECT_ROOT / "params.yaml", folder / "params.yaml")
+    write_params(folder / "fixture.yaml", fixture_params(raw_source))
+    snakemake(folder, "all", "--configfile", "fixture.yaml")
+    return folder
+
+
+def test_full_run_produces_report_and_tables(workdir: Path):
+    html = (workdir / "reports" / "fixture" / "replication.html").read_text(encoding="utf-8")
+    assert (workdir / "reports" / "fixture" / "replication.tex").stat().st_size > 0
+    summary = pd.read_csv(workdir / "data" / "results" / "fixture" / "summary.csv")
+    assert set(summary["problem"]) == {"census_group1", "census_group2", "fashion_mnist", "sarcos"}
+    assert set(summary["method"]) == {"shared_bottom", "mmoe", "tran", "mh_tran"}
+    assert len(summary) == 4 * (2 + 2 + 2 + 7)
+    tran_income = summary.query(
+        "problem == 'census_group1' and method == 'tran' and task == 'income'"
+    )
+    assert f"{tran_income['mean'].iloc[0]:.4f}" in html
+
+
+def test_second_run_has_nothing_to_do(workdir: Path):
+    result = snakemake(workdir, "all", "--configfile", "fixture.yaml", "--dry-run")
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_changing_a_tran_setting_reruns_only_tran_jobs(workdir: Path):
+    override = yaml.safe_load((workdir / "fixture.yaml").read_text())
+    override["methods"] = {"tran": {"beta_A": 0.3}}
+    write_params(workdir / "changed.yaml", override)
+    result = snakemake(workdir, "all", "--configfile", "changed.yaml", "--dry-run")
+    jobs = planned_jobs(result.stdout)
+    assert jobs["train"] == 4  # tran on four problems, one seed
+    assert {k: v for k, v in jobs.items() if k != "total"} == {
+        "train": 4, "aggregate": 1, "report": 1, "all": 1
+    }  # fmt: skip
+    listing = result.stdout
+    trained = set(re.findall(r"Training (\w+) on", listing))
+    assert trained == {"tran"}
+
+
+def test_missing_sarcos_train_file_names_file_and_working_mode(tmp_path: Path):
+    shutil.copy(PROJECT_ROOT / "params.yaml", tmp_path / "params.yaml")
+    override = {
+        "experiment": "missing",
+        "data": {"files": {"sarcos_inv.mat": {"sources": [str(tmp_path / "absent.mat")]}}},
+    }
+    write_params(tmp_path / "missing.yaml", override)
+    result = snakemake(
+        tmp_path, "data/raw/sarcos_inv.mat", "--configfile", "missing.yaml", check=False
+    )
+    assert result.returncode != 0
+    log = (tmp_path / "logs" / "missing" / "acquire" / "sarcos_inv.mat.log").read_text()
+    assert "sarcos_inv.mat" in log and "absent.mat" in log
+    assert "mode: reduced" in log
+    assert not (tmp_path / "data" / "raw" / "sarcos_inv.mat").exists()

@@ -1,0 +1,44 @@
+# Paths and helpers shared by the rules.
+
+import json
+import shlex
+
+from tranrep import config as settings
+
+EXPERIMENT = config["experiment"]
+RAW = config["data"]["raw_dir"]
+PROCESSED = config["data"]["processed_dir"]
+RUNS = f"data/runs/{EXPERIMENT}"
+RESULTS = f"data/results/{EXPERIMENT}"
+LOGS = f"logs/{EXPERIMENT}"
+REPORTS = "reports" if EXPERIMENT == "default" else f"reports/{EXPERIMENT}"
+REPORT_HTML = f"{REPORTS}/replication.html"
+REPORT_TEX = f"{REPORTS}/replication.tex"
+SPLITS = ["train", "validation", "test"]
+RUN_FILES = ["metrics.json", "predictions.parquet", "attention.npz", "curve.csv"]
+RESULT_FILES = ["summary.csv", "runs.csv", "jobs.csv", "curves.csv", "paper_results.csv",
+                "attention.json", "context.json"]
+FOLDER_DATASET = {settings.processed_folder(config, d): d for d in settings.datasets(config)}
+
+
+def as_arg(value):
+    """A JSON value quoted for the shell; as a rule param, a change reruns the rule's jobs."""
+    return shlex.quote(json.dumps(value, sort_keys=True))
+
+
+def processed_files(dataset):
+    folder = settings.processed_folder(config, dataset)
+    return [f"{PROCESSED}/{folder}/{split}.parquet" for split in SPLITS] + [
+        f"{PROCESSED}/{folder}/card.json"
+    ]
+
+
+def run_files(problem, method, seed):
+    return [f"{RUNS}/{problem}/{method}/seed{seed}/{name}" for name in RUN_FILES]
+
+
+wildcard_constraints:
+    problem="|".join(config["problems"]),
+    method="|".join(config["methods"]),
+    seed=r"\d+",
+    folder="|".join(FOLDER_DATASET),

@@ -1,0 +1,45 @@
+# Acquisition (one job per raw file) and preprocessing to Parquet (one job per dataset).
+
+
+rule acquire:
+    output:
+        f"{RAW}/{{file}}",
+    params:
+        spec=lambda wc: as_arg({"name": wc.file, **config["data"]["files"][wc.file]}),
+        mirror_env=config["data"]["mirror_env"],
+        timeout=config["data"]["download_timeout_s"],
+    log:
+        f"{LOGS}/acquire/{{file}}.log",
+    wildcard_constraints:
+        file="|".join(map(regex_escape := __import__("re").escape, config["data"]["files"])),
+    conda:
+        "../../envs/environment.yaml"
+    message:
+        "Acquiring {wildcards.file}"
+    shell:
+        "tranrep acquire --spec {params.spec} --raw-dir {RAW} --mirror-env {params.mirror_env}"
+        " --timeout {params.timeout} > {log} 2>&1"
+
+
+rule preprocess:
+    input:
+        lambda wc: [
+            f"{RAW}/{name}" for name in settings.needed_files(config, FOLDER_DATASET[wc.folder])
+        ],
+    output:
+        expand(f"{PROCESSED}/{{{{folder}}}}/{{split}}.parquet", split=SPLITS),
+        f"{PROCESSED}/{{folder}}/card.json",
+    params:
+        dataset=lambda wc: FOLDER_DATASET[wc.folder],
+        settings=lambda wc: as_arg(
+            settings.preprocess_settings(config, FOLDER_DATASET[wc.folder])
+        ),
+    log:
+        f"{LOGS}/preprocess/{{folder}}.log",
+    conda:
+        "../../envs/environment.yaml"
+    message:
+        "Preprocessing {wildcards.folder} to Parquet"
+    shell:
+        "tranrep preprocess --dataset {params.dataset} --settings {params.settings}"
+        " --raw-dir {RAW} --out-dir {PROCESSED}/{wildcards.folder} > {log} 2>&1"

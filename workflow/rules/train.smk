@@ -1,0 +1,27 @@
+# One training job per (problem, method, seed).
+
+
+rule train:
+    input:
+        lambda wc: processed_files(config["problems"][wc.problem]["dataset"]),
+    output:
+        expand(f"{RUNS}/{{{{problem}}}}/{{{{method}}}}/seed{{{{seed}}}}/{{name}}", name=RUN_FILES),
+    params:
+        settings=lambda wc: as_arg(
+            settings.job_settings(config, wc.problem, wc.method, int(wc.seed))
+        ),
+        processed=lambda wc: f"{PROCESSED}/"
+        + settings.processed_folder(config, config["problems"][wc.problem]["dataset"]),
+    threads: config["threads_per_job"]
+    resources:
+        mem_mb=lambda wc: 6000 if config["problems"][wc.problem]["dataset"] == "census" else 3000,
+    log:
+        f"{LOGS}/train/{{problem}}/{{method}}/seed{{seed}}.log",
+    conda:
+        "../../envs/environment.yaml"
+    message:
+        "Training {wildcards.method} on {wildcards.problem}, seed {wildcards.seed}"
+    shell:
+        "tranrep train --settings {params.settings} --processed-dir {params.processed}"
+        " --out-dir {RUNS}/{wildcards.problem}/{wildcards.method}/seed{wildcards.seed}"
+        " > {log} 2>&1"
