@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Rules call the `tranrep` command, so the environment's bin folder goes first on the PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: reproduce quick test lint lock clean-runs
+.PHONY: reproduce quick data test lint lock
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ reproduce: $(STAMP)  ## the full replication: all problems, methods and seeds
 
 quick: $(STAMP)  ## a first look in minutes: two seeds, short training (reports/quick/)
 	$(BIN)/snakemake --cores $(CORES) all --configfile workflow/quick.yaml $(CONFIG)
+
+data: $(STAMP)  ## only acquire and preprocess the real data (a smoke test of the sources)
+	$(BIN)/snakemake --cores $(CORES) all --until preprocess $(CONFIG_ARGS)
 
 test: $(STAMP)  ## the test suite
 	$(BIN)/python -m pytest -q

@@ -169,6 +169,7 @@ def make_attention(rng: np.random.Generator) -> dict[str, Any]:
             out[problem][method] = {
                 "tasks": list(info["tasks"]),
                 "heads": 4 if heads == 2 else 1,
+                "seed": SEEDS[0],
                 "mean": samples.mean(axis=0).round(6).tolist(),
                 "per_entry_std": samples.std(axis=0).round(6).tolist(),
                 "samples": samples.round(6).tolist(),

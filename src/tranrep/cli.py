@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     try:
         args.func(args)
-    except (ValueError, RuntimeError) as error:
+    except (ValueError, RuntimeError, OSError) as error:
         log.error("%s", error)
         raise SystemExit(1) from error
 

@@ -14,6 +14,7 @@ from tranrep.data.problems import ProblemData
 from tranrep.models.mmoe import MMoE
 from tranrep.models.shared_bottom import SharedBottom
 from tranrep.models.tran import TRAN
+from tranrep.names import DISPLAY_NAMES as DISPLAY_NAMES  # re-exported for aggregate.py
 
 TRAINING_ONLY_KEYS = {"name", "family", "task_weights"}
 
@@ -36,20 +37,6 @@ FAMILIES: dict[str, Callable[[ProblemData, dict, dict], nn.Module]] = {
     "shared_bottom": _builder(SharedBottom),
     "mmoe": _builder(MMoE),
     "tran": _builder(TRAN),
-}
-
-DISPLAY_NAMES = {
-    "lasso": "LASSO",
-    "bayesian": "Bayesian",
-    "nn": "NN",
-    "shared_bottom": "Shared-bottom",
-    "l2_constrained": "L2-Norm",
-    "cross_stitch": "CSN",
-    "mmoe": "MMoE",
-    "mran": "MRAN",
-    "tran": "TRAN",
-    "mh_tran": "MH-TRAN",
-    "tran_static": "TRAN-static",
 }
 
 

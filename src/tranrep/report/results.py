@@ -1,0 +1,160 @@
+"""The aggregated results folder: reading it, and what it says about problems and methods."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tranrep.names import DISPLAY_NAMES, PAPER_METHOD_ORDER
+from tranrep.report.formatting import as_float, finite
+
+FALLBACK_TITLES: dict[str, str] = {
+    "census_group1": "Census-income group I",
+    "census_group2": "Census-income group II",
+    "fashion_mnist": "Fashion-MNIST",
+    "sarcos": "SARCOS",
+}
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything the aggregation step wrote to ``results_dir``."""
+
+    summary: pd.DataFrame
+    paper: pd.DataFrame
+    runs: pd.DataFrame
+    jobs: pd.DataFrame
+    curves: pd.DataFrame
+    attention: dict[str, Any]
+    context: dict[str, Any]
+
+
+def load_results(results_dir: Path) -> Results:
+    """Read the seven result files of ``results_dir``."""
+    results_dir = Path(results_dir)
+
+    def read_json(name: str) -> dict[str, Any]:
+        return json.loads((results_dir / name).read_text(encoding="utf-8"))
+
+    return Results(
+        summary=pd.read_csv(results_dir / "summary.csv"),
+        paper=pd.read_csv(results_dir / "paper_results.csv", comment="#"),
+        runs=pd.read_csv(results_dir / "runs.csv"),
+        jobs=pd.read_csv(results_dir / "jobs.csv"),
+        curves=pd.read_csv(results_dir / "curves.csv"),
+        attention=read_json("attention.json"),
+        context=read_json("context.json"),
+    )
+
+
+def unique(values: Iterable[Any]) -> list[Any]:
+    """Distinct values in first-seen order, skipping missing ones."""
+    seen: dict[Any, None] = {}
+    for value in values:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        seen.setdefault(value, None)
+    return list(seen)
+
+
+def is_reduced(context: Mapping[str, Any]) -> bool:
+    """Whether SARCOS was run on the reduced (test-file only) data."""
+    return str(context.get("sarcos_mode", "standard")).lower() == "reduced"
+
+
+# --------------------------------------------------------------------------------------------
+# Problems
+
+
+@dataclass(frozen=True)
+class ProblemInfo:
+    """One multi-task problem: its tasks, metric and the paper table it belongs to."""
+
+    name: str
+    title: str
+    dataset: str
+    tasks: tuple[str, ...]
+    metric: str
+    table: int | None
+
+    @property
+    def is_sarcos(self) -> bool:
+        """Whether the problem is built on the SARCOS data."""
+        return "sarcos" in self.name.lower() or "sarcos" in self.dataset.lower()
+
+
+def _table_number(value: Any) -> int | None:
+    number = as_float(value)
+    return int(number) if finite(number) else None
+
+
+def _problem_info(name: str, results: Results) -> ProblemInfo:
+    """Merge what context.json, paper_results.csv and summary.csv say about one problem."""
+    ctx = results.context.get("problems", {}).get(name, {})
+    paper = results.paper[results.paper["problem"] == name]
+    ours = results.summary[results.summary["problem"] == name]
+    tasks = unique([*ctx.get("tasks", []), *paper["task"], *ours["task"]])
+    metrics = unique([ctx.get("metric"), *paper["metric"], *ours["metric"]])
+    tables = unique(
+        [_table_number(ctx.get("paper_table"))]
+        + [_table_number(v) for v in paper["table"]]
+        + [_table_number(v) for v in ours["paper_table"]]
+    )
+    return ProblemInfo(
+        name=name,
+        title=str(ctx.get("title") or FALLBACK_TITLES.get(name, name)),
+        dataset=str(ctx.get("dataset") or name),
+        tasks=tuple(str(t) for t in tasks),
+        metric=str(metrics[0]) if metrics else "",
+        table=tables[0] if tables else None,
+    )
+
+
+def problem_infos(results: Results) -> dict[str, ProblemInfo]:
+    """All problems, in paper order first, then context order, then any others we ran."""
+    names = unique(
+        [
+            *results.paper["problem"],
+            *results.context.get("problems", {}),
+            *results.summary["problem"],
+        ]
+    )
+    return {str(name): _problem_info(str(name), results) for name in names}
+
+
+def problem_title(problem: str, infos: Mapping[str, ProblemInfo]) -> str:
+    """The problem's display title; its name when the results do not describe it."""
+    return infos[problem].title if problem in infos else problem
+
+
+# --------------------------------------------------------------------------------------------
+# Methods
+
+
+def display_names(context: Mapping[str, Any]) -> dict[str, str]:
+    """Display name per method: context.json's when given, else the package's names."""
+    names = dict(DISPLAY_NAMES)
+    for method, info in context.get("methods", {}).items():
+        if isinstance(info, Mapping) and info.get("display_name"):
+            names[method] = str(info["display_name"])
+    return names
+
+
+def method_order(methods: Iterable[str], context: Mapping[str, Any]) -> list[str]:
+    """Paper row order first, then extra methods in context order, then alphabetically."""
+    context_order = list(context.get("methods", {}))
+
+    def key(method: str) -> tuple[int, int, str]:
+        if method in PAPER_METHOD_ORDER:
+            return (0, PAPER_METHOD_ORDER.index(method), method)
+        if method in context_order:
+            return (1, context_order.index(method), method)
+        return (2, 0, method)
+
+    return sorted(set(methods), key=key)
