@@ -2,12 +2,17 @@
 # (problem, method, seed), aggregate, render the report. All logic lives in src/tranrep;
 # settings come from params.yaml (override with --configfile, e.g. workflow/offline.yaml).
 
-from tranrep.config import validate_params
+import sys
+
+from tranrep.config import ConfigError, validate_params
 
 configfile: "params.yaml"
 
 
-validate_params(config, source="params.yaml (merged with any --configfile)")
+try:
+    validate_params(config, ", ".join(["params.yaml", *map(str, workflow.overwrite_configfiles)]))
+except ConfigError as error:
+    sys.exit(f"Invalid settings: {error}")
 
 
 include: "workflow/rules/common.smk"

@@ -103,3 +103,19 @@ def test_unknown_college_value_is_rejected(tmp_path: Path, raw_dir: Path):
             ["Bachelor degree (typo)"], 0,
         )  # fmt: skip
     assert not any(tmp_path.iterdir())
+
+
+def test_short_row_is_named(tmp_path: Path):
+    rows = census_rows(4, seed=4)
+    rows[2] = rows[2][:39]
+    path = tmp_path / "short.gz"
+    write_census(path, rows)
+    with pytest.raises(ValueError, match=r"short\.gz: row 3 has 39 fields, expected 42"):
+        census.read_census(path)
+
+
+def test_empty_file_is_named(tmp_path: Path):
+    path = tmp_path / "empty.gz"
+    write_census(path, [])
+    with pytest.raises(ValueError, match=r"empty\.gz: the file is empty"):
+        census.read_census(path)

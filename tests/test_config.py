@@ -77,3 +77,44 @@ def test_invalid_yaml_names_the_file(tmp_path: Path):
     path.write_text("seeds: [0, 1\n")
     with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
         load_params(path)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("experiment",), ".", r"experiment: '\.' does not match"),
+        (("experiment",), "..", r"experiment: '\.\.' does not match"),
+        (("seeds",), [1.0], r"seeds\.0: 1\.0 is not of type 'integer'"),
+        (("training", "max_epochs", "sarcos"), 2.0, "is not of type 'integer'"),
+        (("sarcos", "reduced_fractions"), [0.5, 0.3, 0.3], "must sum to 1"),
+        (("problems", "sarcos", "tasks"), ["torque_1", "torque_9"], r"problems\.sarcos\.tasks"),
+        (("problems", "census_group1", "metric"), "rmse", r"problems\.census_group1\.metric"),
+    ],
+)
+def test_values_that_would_fail_later_fail_at_validation(params, path, value, message):
+    target = params
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ConfigError, match=message):
+        validate_params(params)
+
+
+def test_names_that_become_paths_must_be_identifiers(params):
+    params["methods"]["x;touch pwned;#"] = params["methods"]["tran"]
+    with pytest.raises(ConfigError, match=r"methods: 'x;touch pwned;#' does not match"):
+        validate_params(params)
+
+
+def test_class_map_must_cover_every_class(params):
+    del params["fashion_mnist"]["class_to_group"][9]
+    params["fashion_mnist"]["class_to_group"][11] = 0
+    with pytest.raises(ConfigError, match=r"class_to_group has classes \[0, .*11\]"):
+        validate_params(params)
+
+
+def test_override_must_be_a_mapping(tmp_path: Path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="list.yaml: the top level must be a mapping"):
+        load_params(PROJECT_ROOT / "params.yaml", path)

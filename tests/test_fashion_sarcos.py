@@ -89,3 +89,24 @@ def test_sarcos_unreadable_file(tmp_path: Path):
     path.write_bytes(b"not a mat file at all" * 10)
     with pytest.raises(ValueError, match=r"junk\.mat: not a readable MATLAB file"):
         sarcos.read_sarcos(path)
+
+
+def test_label_out_of_range_names_file(tmp_path: Path, raw_dir: Path):
+    from tests.fixtures import write_idx
+
+    write_idx(tmp_path / "labels.gz", np.full(400, 11, dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"labels\.gz: label value 11, expected 0-9"):
+        fashion_mnist.preprocess_fashion_mnist(
+            raw_dir / "train-images-idx3-ubyte.gz", tmp_path / "labels.gz",
+            raw_dir / "t10k-images-idx3-ubyte.gz", raw_dir / "t10k-labels-idx1-ubyte.gz",
+            tmp_path / "out", 80, 0, {k: 0 for k in range(10)}, ["a", "b", "c"],
+        )  # fmt: skip
+    assert not (tmp_path / "out").exists()
+
+
+def test_empty_split_is_refused(tmp_path: Path, raw_dir: Path):
+    with pytest.raises(ValueError, match="the validation split has 0 rows"):
+        sarcos.preprocess_sarcos(
+            raw_dir / "sarcos_inv_test.mat", tmp_path, "reduced", 0.1, 0, [0.999, 0.001, 0.0]
+        )
+    assert not any(tmp_path.iterdir())

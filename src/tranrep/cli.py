@@ -157,6 +157,9 @@ def main(argv: list[str] | None = None) -> None:
     except (ValueError, RuntimeError, OSError) as error:
         log.error("%s", error)
         raise SystemExit(1) from error
+    except KeyError as error:
+        log.error("the settings given to `tranrep %s` lack the key %s", args.command, error)
+        raise SystemExit(1) from error
 
 
 if __name__ == "__main__":

@@ -29,6 +29,23 @@ DATASET_FILES = {
     "sarcos": ["sarcos_inv.mat", "sarcos_inv_test.mat"],
 }
 INPUT_KINDS = {"census": "tabular", "fashion_mnist": "image", "sarcos": "tabular"}
+DATASET_TASKS = {
+    "census": ["income", "marital", "education"],
+    "fashion_mnist": ["class10", "group3"],
+    "sarcos": [f"torque_{k}" for k in range(1, 8)],
+}
+DATASET_METRICS = {"census": ["auc", "accuracy"], "fashion_mnist": ["accuracy"], "sarcos": ["rmse"]}
+
+
+def _strict_integer(checker, instance) -> bool:
+    """JSON Schema counts 1.0 as an integer; a seed or an epoch count must be a real int."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+ParamsValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer),
+)
 
 
 class ConfigError(ValueError):
@@ -43,6 +60,10 @@ def load_params(*paths: Path | str) -> dict[str, Any]:
             loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
             raise ConfigError(f"{path}: not valid YAML ({error})") from error
+        if not isinstance(loaded, dict):
+            raise ConfigError(
+                f"{path}: the top level must be a mapping of settings, not {type(loaded).__name__}"
+            )
         config = deep_merge(config, loaded)
     validate_params(config, source=", ".join(str(p) for p in paths))
     return config
@@ -62,13 +83,25 @@ def deep_merge(base: dict, override: dict) -> dict:
 def validate_params(config: dict, source: str = "params.yaml") -> None:
     """Check ``config`` against the schema and the cross-field rules; raise ConfigError."""
     schema = yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = ParamsValidator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         lines = [f"  - {'.'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message}"
                  for e in errors[:10]]  # fmt: skip
         raise ConfigError(f"{source}: invalid settings\n" + "\n".join(lines))
-    for name in config["problems"]:
+    for name, problem in config["problems"].items():
+        dataset = problem["dataset"]
+        unknown = [t for t in problem["tasks"] if t not in DATASET_TASKS[dataset]]
+        if unknown:
+            raise ConfigError(
+                f"{source}: problems.{name}.tasks lists {unknown}; dataset {dataset!r} has "
+                f"tasks {DATASET_TASKS[dataset]}"
+            )
+        if problem["metric"] not in DATASET_METRICS[dataset]:
+            raise ConfigError(
+                f"{source}: problems.{name}.metric is {problem['metric']!r}; expected one of "
+                f"{DATASET_METRICS[dataset]} for dataset {dataset!r}"
+            )
         for key in ("max_epochs", "batch_size"):
             if name not in config["training"][key]:
                 raise ConfigError(f"{source}: training.{key} has no entry for problem {name!r}")
@@ -80,8 +113,16 @@ def validate_params(config: dict, source: str = "params.yaml") -> None:
                 f"{source}: methods.{method}.task_weights names {unknown}; expected task names "
                 f"of the problems ({sorted(all_tasks)})"
             )
+    classes = sorted(int(k) for k in config["fashion_mnist"]["class_to_group"])
+    if classes != list(range(10)):
+        raise ConfigError(
+            f"{source}: fashion_mnist.class_to_group has classes {classes}; expected each of 0-9"
+        )
+    fractions = config["sarcos"]["reduced_fractions"]
+    if abs(sum(fractions) - 1.0) > 1e-9:
+        raise ConfigError(f"{source}: sarcos.reduced_fractions {fractions} must sum to 1")
     groups = len(config["fashion_mnist"]["group_names"])
-    for klass, group in config["fashion_mnist"]["class_to_group"].items():
+    for klass, group in sorted(config["fashion_mnist"]["class_to_group"].items()):
         if group >= groups:
             raise ConfigError(
                 f"{source}: fashion_mnist.class_to_group.{klass} is {group}; expected a group "

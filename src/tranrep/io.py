@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -10,22 +11,38 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+TEMP_MARK = ".tmp"
+
 
 @contextmanager
 def atomic_path(path: Path | str, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target)
     handle, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp" + suffix, dir=target.parent
+        prefix=f".{target.name}.", suffix=TEMP_MARK + suffix, dir=target.parent
     )
     os.close(handle)
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(target: Path) -> None:
+    """Delete temporary siblings of ``target`` left by a writer that was killed outright."""
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*{TEMP_MARK}*"):
+        stale.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def write_atomic(path: Path | str, writer: Callable[[Path], None], suffix: str = "") -> None:

@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,6 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from tranrep.io import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -292,20 +293,14 @@ def _try_source(
     spec: RawFileSpec, source: str, raw_dir: Path, kind: str, expected: str, timeout_s: float
 ) -> Path:
     """Fetch one source into a temp file in ``raw_dir``, verify it and move it into place."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.name}.", suffix=".part", dir=raw_dir)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
+    target = raw_dir / spec.name
+    with atomic_path(target, ".part") as tmp:
+        with open(tmp, "wb") as out:
             _fetch(source, out, spec.name, timeout_s)
             out.flush()
             os.fsync(out.fileno())
         _verify(tmp, spec, source, kind, expected)
-        os.chmod(tmp, 0o644)
-        target = raw_dir / spec.name
-        os.replace(tmp, target)
-        return target
-    finally:
-        tmp.unlink(missing_ok=True)
+    return target
 
 
 def _failure_message(spec: RawFileSpec, failures: list[tuple[str, str]]) -> str:

@@ -79,10 +79,18 @@ def read_census(path: Path) -> pd.DataFrame:
             keep_default_na=False,
             compression="infer",
         )
+    except pd.errors.EmptyDataError as error:
+        raise ValueError(f"{path}: the file is empty, expected Census-income rows") from error
     except (pd.errors.ParserError, EOFError, OSError) as error:
         raise ValueError(f"{path}: cannot be read as Census-income data ({error})") from error
     if frame.shape[1] != len(COLUMNS):
         raise ValueError(f"{path}: rows have {frame.shape[1]} fields, expected {len(COLUMNS)}")
+    short = (frame.iloc[:, -1].isna() | (frame.iloc[:, -1] == "")).to_numpy()
+    if short.any():  # the parser pads a short row with empty fields at its end
+        row = int(np.flatnonzero(short)[0])
+        filled = np.flatnonzero(frame.iloc[row].fillna("").to_numpy() != "")
+        n_fields = int(filled[-1]) + 1 if filled.size else 0
+        raise ValueError(f"{path}: row {row + 1} has {n_fields} fields, expected {len(COLUMNS)}")
     frame.columns = COLUMNS
     for column in CONTINUOUS + ["instance_weight"]:
         values = pd.to_numeric(frame[column], errors="coerce")

@@ -59,6 +59,8 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
         )
     if count != shape[0]:
         raise ValueError(f"{path}: header counts {count} items but shape is {shape}")
+    if dims == 3 and shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        raise ValueError(f"{path}: images are {shape[1]}x{shape[2]}, expected 28x28")
     return np.frombuffer(payload, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -101,11 +103,19 @@ def preprocess_fashion_mnist(
         "train": read_idx(train_labels, LABEL_MAGIC),
         "test": read_idx(test_labels, LABEL_MAGIC),
     }
+    paths = {"train": train_labels, "test": test_labels}
     for part in ("train", "test"):
+        if labels[part].size and labels[part].max() >= len(CLASS_NAMES):
+            raise ValueError(f"{paths[part]}: label value {int(labels[part].max())}, expected 0-9")
         if len(images[part]) != len(labels[part]):
             raise ValueError(
                 f"Fashion-MNIST {part}: {len(images[part])} images but {len(labels[part])} labels"
             )
+    if not 0 < validation_size < len(images["train"]):
+        raise ValueError(
+            f"params.yaml: fashion_mnist.validation_size is {validation_size}; expected fewer "
+            f"than the {len(images['train'])} training images"
+        )
     order = np.random.default_rng(split_seed).permutation(len(images["train"]))
     rows = {
         "train": np.sort(order[validation_size:]),

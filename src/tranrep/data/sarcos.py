@@ -35,7 +35,7 @@ def read_sarcos(path: Path) -> np.ndarray:
     """Read the only matrix of a SARCOS .mat file; it must be N x 28 and finite."""
     try:
         contents = scipy.io.loadmat(path)
-    except (ValueError, OSError, TypeError) as error:
+    except Exception as error:  # scipy raises many kinds on a file that is not MATLAB
         raise ValueError(f"{path}: not a readable MATLAB file ({error})") from error
     matrices = {k: v for k, v in contents.items() if not k.startswith("__")}
     if len(matrices) != 1:
@@ -46,6 +46,8 @@ def read_sarcos(path: Path) -> np.ndarray:
             f"{path}: variable {name!r} has shape {matrix.shape}, "
             f"expected (N, {N_INPUTS + N_TASKS})"
         )
+    if matrix.shape[0] == 0:
+        raise ValueError(f"{path}: variable {name!r} has no rows")
     if not np.isfinite(matrix).all():
         raise ValueError(f"{path}: variable {name!r} holds NaN or infinite values")
     return matrix.astype(np.float64)
@@ -69,6 +71,8 @@ def split_rows(
     reduced_fractions: list[float],
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Rows of each split as (matrix, source row numbers)."""
+    if mode not in ("standard", "reduced"):
+        raise ValueError(f"sarcos.mode is {mode!r}; expected 'standard' or 'reduced'")
     if mode == "reduced":
         blocks = contiguous_blocks(len(test), reduced_fractions)
         return {split: (test[rows], rows) for split, rows in zip(SPLITS, blocks, strict=True)}
@@ -98,6 +102,12 @@ def preprocess_sarcos(
     test = read_sarcos(test_path)
     train = read_sarcos(train_path) if train_path is not None else None
     splits = split_rows(mode, train, test, validation_fraction, split_seed, reduced_fractions)
+    for split, (matrix, _) in splits.items():
+        if len(matrix) < 2:
+            raise ValueError(
+                f"SARCOS {mode} mode: the {split} split has {len(matrix)} rows, expected at "
+                "least 2 (check sarcos.reduced_fractions / validation_fraction in params.yaml)"
+            )
     fit = splits["train"][0]
     mean, std = fit.mean(axis=0), fit.std(axis=0)
     std[std == 0] = 1.0
