@@ -432,3 +432,19 @@ def test_bad_mirror_falls_through_to_good_source(
     assert "unreadable archive" in warnings[0]
     assert f"{mirror.as_uri()}/{GZ_NAME}" in warnings[1]
     assert "no such file" in warnings[1]
+
+
+def test_folder_sources_are_joined_with_the_file_name(tmp_path: Path):
+    from tranrep.data.acquire import candidate_sources
+
+    folder = tmp_path / "debian"
+    folder.mkdir()
+    spec = RawFileSpec(
+        "a.gz", "sha256:" + "0" * 64,
+        (str(folder), f"file://{folder}", "https://example.invalid/base/", str(tmp_path / "x.gz")),
+        "sub/a.gz",
+    )  # fmt: skip
+    assert candidate_sources(spec, None) == [
+        str(folder / "a.gz"), f"file://{folder}/a.gz", "https://example.invalid/base/a.gz",
+        str(tmp_path / "x.gz"),
+    ]  # fmt: skip

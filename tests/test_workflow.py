@@ -92,3 +92,12 @@ def test_missing_sarcos_train_file_names_file_and_working_mode(tmp_path: Path):
     assert "sarcos_inv.mat" in log and "absent.mat" in log
     assert "mode: reduced" in log
     assert not (tmp_path / "data" / "raw" / "sarcos_inv.mat").exists()
+
+
+def test_editing_the_sources_reruns_nothing(workdir: Path):
+    override = yaml.safe_load((workdir / "fixture.yaml").read_text())
+    entry = override["data"]["files"]["census-income.test.gz"]
+    entry["sources"] = ["https://example.invalid/census-income.test.gz", *entry["sources"]]
+    write_params(workdir / "sources.yaml", override)
+    result = snakemake(workdir, "all", "--configfile", "sources.yaml", "--dry-run")
+    assert "Nothing to be done" in result.stdout + result.stderr

@@ -28,10 +28,14 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 def cmd_acquire(args: argparse.Namespace) -> None:
     from tranrep.data.acquire import AcquisitionError, RawFileSpec, acquire
+    from tranrep.io import read_json
 
-    spec_data = _json(args.spec)
+    lists = read_json(args.sources_file)
+    if args.name not in lists:
+        raise ValueError(f"{args.sources_file}: no sources listed for {args.name!r}")
+    spec_data = lists[args.name]
     spec = RawFileSpec(
-        spec_data["name"], spec_data["hash"], tuple(spec_data["sources"]), spec_data["mirror_path"]
+        args.name, args.hash, tuple(spec_data["sources"]), spec_data.get("mirror_path", "")
     )
     mirror = os.environ.get(args.mirror_env) or None
     try:
@@ -108,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     acquire = sub.add_parser("acquire", help="fetch and verify one raw file")
-    acquire.add_argument("--spec", required=True, help="JSON: name, hash, sources, mirror_path")
+    acquire.add_argument("--name", required=True, help="the raw file's name")
+    acquire.add_argument("--hash", required=True, help="sha256:<hex> or git-blob:<hex>")
+    acquire.add_argument(
+        "--sources-file", required=True, help="JSON: per file name, its sources and mirror_path"
+    )
     acquire.add_argument("--raw-dir", required=True)
     acquire.add_argument("--mirror-env", default="TRAN_DATA_MIRROR")
     acquire.add_argument("--timeout", type=float, default=120.0)

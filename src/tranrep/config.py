@@ -7,14 +7,11 @@ params change) reruns exactly the jobs that a change in params.yaml touches.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
-
-from tranrep.data.acquire import RawFileSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = PROJECT_ROOT / "workflow" / "schemas" / "params.schema.yaml"
@@ -147,15 +144,12 @@ def datasets(config: dict) -> list[str]:
     return [d for d in DATASET_FILES if d in used]
 
 
-def raw_file_spec(config: dict, name: str) -> RawFileSpec:
-    """The acquisition spec of one raw file."""
-    entry = config["data"]["files"][name]
-    return RawFileSpec(name, entry["hash"], tuple(entry["sources"]), entry["mirror_path"])
-
-
-def data_mirror(config: dict) -> str | None:
-    """The mirror named by the environment variable in data.mirror_env, if set."""
-    return os.environ.get(config["data"]["mirror_env"]) or None
+def source_lists(config: dict) -> dict[str, dict]:
+    """Where each raw file may be fetched from (sources, mirror path, hint), by file name."""
+    return {
+        name: {key: entry[key] for key in ("sources", "mirror_path", "hint") if key in entry}
+        for name, entry in config["data"]["files"].items()
+    }
 
 
 def preprocess_settings(config: dict, dataset: str) -> dict:

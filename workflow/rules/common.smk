@@ -1,9 +1,11 @@
 # Paths and helpers shared by the rules.
 
 import json
+import re
 import shlex
 
 from tranrep import config as settings
+from tranrep.io import write_json
 
 EXPERIMENT = config["experiment"]
 RAW = config["data"]["raw_dir"]
@@ -18,6 +20,8 @@ SPLITS = ["train", "validation", "test"]
 RUN_FILES = ["metrics.json", "predictions.parquet", "attention.npz", "curve.csv"]
 RESULT_FILES = ["summary.csv", "runs.csv", "jobs.csv", "curves.csv", "paper_results.csv",
                 "attention.json", "context.json"]
+SOURCES_FILE = f".snakemake/tranrep/{EXPERIMENT}-sources.json"
+write_json(SOURCES_FILE, settings.source_lists(config))
 FOLDER_DATASET = {settings.processed_folder(config, d): d for d in settings.datasets(config)}
 
 

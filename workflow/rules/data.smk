@@ -1,23 +1,26 @@
 # Acquisition (one job per raw file) and preprocessing to Parquet (one job per dataset).
 
 
+# Only the hash is a param: a file that verifies is the same file wherever it came from, so
+# editing the list of sources reruns nothing. The sources reach the job through SOURCES_FILE.
 rule acquire:
     output:
         f"{RAW}/{{file}}",
     params:
-        spec=lambda wc: as_arg({"name": wc.file, **config["data"]["files"][wc.file]}),
+        hash=lambda wc: config["data"]["files"][wc.file]["hash"],
         mirror_env=config["data"]["mirror_env"],
         timeout=config["data"]["download_timeout_s"],
     log:
         f"{LOGS}/acquire/{{file}}.log",
     wildcard_constraints:
-        file="|".join(map(regex_escape := __import__("re").escape, config["data"]["files"])),
+        file="|".join(re.escape(name) for name in config["data"]["files"]),
     conda:
         "../../envs/environment.yaml"
     message:
         "Acquiring {wildcards.file}"
     shell:
-        "tranrep acquire --spec {params.spec} --raw-dir {RAW} --mirror-env {params.mirror_env}"
+        "tranrep acquire --name {wildcards.file} --hash {params.hash}"
+        " --sources-file {SOURCES_FILE} --raw-dir {RAW} --mirror-env {params.mirror_env}"
         " --timeout {params.timeout} > {log} 2>&1"
 
 

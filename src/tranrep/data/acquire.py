@@ -172,7 +172,8 @@ def candidate_sources(spec: RawFileSpec, mirror: str | None) -> list[str]:
     """Addresses to try, in order: mirror first, then the spec's own sources.
 
     With a non-empty ``mirror`` the list starts with ``<mirror>/<mirror_path>`` and
-    ``<mirror>/<name>``; the spec's sources follow. Duplicates are dropped, keeping the first.
+    ``<mirror>/<name>``; the spec's sources follow, a folder source joined with the file's name.
+    Duplicates are dropped, keeping the first.
     """
     ordered: list[str] = []
     base = (mirror or "").strip()
@@ -180,8 +181,22 @@ def candidate_sources(spec: RawFileSpec, mirror: str | None) -> list[str]:
         if spec.mirror_path:
             ordered.append(_join_mirror(base, spec.mirror_path))
         ordered.append(_join_mirror(base, spec.name))
-    ordered.extend(spec.sources)
+    ordered.extend(_source_address(source, spec.name) for source in spec.sources)
     return list(dict.fromkeys(ordered))
+
+
+def _source_address(source: str, name: str) -> str:
+    """A source is a file's address, or a folder (a base ending in '/', or a local directory)
+    that holds the file under its own name."""
+    if source.endswith("/"):
+        return _join_mirror(source, name)
+    scheme = _scheme(source)
+    local = Path(source) if scheme is None else None
+    if scheme == "file":
+        local = Path(urllib.request.url2pathname(urllib.parse.urlparse(source).path))
+    if local is not None and local.is_dir():
+        return _join_mirror(source, name)
+    return source
 
 
 def _file_url_path(address: str) -> Path:
