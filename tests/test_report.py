@@ -370,3 +370,24 @@ def test_tex_compiles_with_pdflatex(report: Rendered) -> None:
         )
         assert done.returncode == 0, done.stdout[-3000:]
     assert report.tex_path.with_suffix(".pdf").is_file()
+
+
+def test_budget_note_counts_jobs_still_improving_at_their_last_epoch():
+    from types import SimpleNamespace
+
+    from tranrep.report.render import _budget_note
+
+    jobs = pd.DataFrame(
+        {"problem": ["a", "a", "b"], "best_epoch": [5, 3, 9], "epochs_run": [5, 8, 9]}
+    )
+    note = _budget_note(SimpleNamespace(jobs=jobs))
+    assert note.startswith("2 of 3 training jobs were still improving")
+    assert note.endswith("a 1/2, b 1/1.")
+
+
+def test_label_correlation_compares_sizes():
+    from tranrep.report.sections import correlation_table
+
+    context = {"label_correlations": {"census_group1": {"ours": -0.1782, "paper": 0.1784}}}
+    table = correlation_table(context, {})
+    assert table.rows[0][2:] == ("-0.1782", "0.1782", "0.1784", "-0.0002")

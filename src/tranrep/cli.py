@@ -22,8 +22,13 @@ def _json(text: str) -> dict:
 def cmd_validate(args: argparse.Namespace) -> None:
     from tranrep.config import load_params
 
-    load_params(*args.params)
+    config = load_params(*args.params)
     log.info("%s: valid", ", ".join(args.params))
+    if len(args.params) > 1 and config["experiment"] == "default":
+        log.warning(
+            "the overrides keep experiment 'default': their results would replace the default "
+            "run's; set `experiment: <name>` to keep them apart"
+        )
 
 
 def cmd_acquire(args: argparse.Namespace) -> None:

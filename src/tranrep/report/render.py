@@ -71,6 +71,7 @@ class ReportView:
     seeds_text: str
     n_jobs: int
     total_wall: str
+    budget_note: str
     statement: str
     reduced: bool
     reduced_text: str
@@ -101,6 +102,24 @@ def _total_wall(results: Results) -> str:
     return f"{format_duration(seconds)} ({seconds:,.0f} s)"
 
 
+def _budget_note(results: Results) -> str:
+    """How many jobs ran out of epochs while still improving (best epoch = last epoch run)."""
+    jobs = results.jobs
+    if jobs.empty or not {"best_epoch", "epochs_run"} <= set(jobs.columns):
+        return ""
+    cut = jobs[jobs["best_epoch"] == jobs["epochs_run"]]
+    if cut.empty:
+        return "Every training job stopped early on its validation metric."
+    where = ", ".join(
+        f"{problem} {count}/{int((jobs['problem'] == problem).sum())}"
+        for problem, count in cut.groupby("problem").size().items()
+    )
+    return (
+        f"{len(cut)} of {len(jobs)} training jobs were still improving at their last allowed "
+        f"epoch (training.max_epochs), so they may not have converged: {where}."
+    )
+
+
 def build_view(results: Results, figures_dir: Path) -> ReportView:
     """Compute every section of the report and draw its figures."""
     context = results.context
@@ -119,6 +138,7 @@ def build_view(results: Results, figures_dir: Path) -> ReportView:
         seeds_text=_seeds_text(results),
         n_jobs=len(results.jobs),
         total_wall=_total_wall(results),
+        budget_note=_budget_note(results),
         statement=win_statement(tables, display),
         reduced=is_reduced(context),
         reduced_text=REDUCED_SARCOS_TEXT,
