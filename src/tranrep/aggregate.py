@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from tranrep.io import read_json, write_atomic, write_json, write_text
-from tranrep.models.registry import DISPLAY_NAMES
+from tranrep.names import DISPLAY_NAMES
 
 log = logging.getLogger(__name__)
 

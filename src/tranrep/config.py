@@ -13,6 +13,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from tranrep.data import census, fashion_mnist, sarcos
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = PROJECT_ROOT / "workflow" / "schemas" / "params.schema.yaml"
 DATASET_FILES = {
@@ -27,9 +29,9 @@ DATASET_FILES = {
 }
 INPUT_KINDS = {"census": "tabular", "fashion_mnist": "image", "sarcos": "tabular"}
 DATASET_TASKS = {
-    "census": ["income", "marital", "education"],
-    "fashion_mnist": ["class10", "group3"],
-    "sarcos": [f"torque_{k}" for k in range(1, 8)],
+    "census": census.LABELS,
+    "fashion_mnist": fashion_mnist.TASKS,
+    "sarcos": sarcos.TARGETS,
 }
 DATASET_METRICS = {"census": ["auc", "accuracy"], "fashion_mnist": ["accuracy"], "sarcos": ["rmse"]}
 

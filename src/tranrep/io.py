@@ -51,6 +51,11 @@ def write_atomic(path: Path | str, writer: Callable[[Path], None], suffix: str =
         writer(tmp)
 
 
+def write_bytes(path: Path | str, data: bytes) -> None:
+    """Write a binary file atomically."""
+    write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
 def write_text(path: Path | str, text: str) -> None:
     """Write a text file atomically."""
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

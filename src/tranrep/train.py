@@ -32,9 +32,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Evaluation:
-    """Model outputs on one split: task outputs (probabilities or values) and A when present."""
+    """Model outputs on one split: task outputs (probabilities or values), targets in their
+    original units, per-task metrics and A when present."""
 
     outputs: list[np.ndarray]
+    truths: list[np.ndarray]
     attention: np.ndarray | None
     metrics: list[float]
 
@@ -105,14 +107,15 @@ def evaluate(
             attention.append(result.attention)
     model.train()
     outputs = [torch.cat(c).cpu().numpy() for c in chunks]
-    metrics = []
-    for task, out, y in zip(problem.tasks, outputs, split.y, strict=True):
+    truths = []
+    for task, y in zip(problem.tasks, split.y, strict=True):
         truth = y.cpu().numpy()
-        if not task.is_classification:
-            truth = truth * task.target_std + task.target_mean
-        metrics.append(task_metric(metric, truth, out))
+        truths.append(
+            truth if task.is_classification else truth * task.target_std + task.target_mean
+        )
+    metrics = [task_metric(metric, t, o) for t, o in zip(truths, outputs, strict=True)]
     A = torch.cat(attention).cpu().numpy() if attention else None
-    return Evaluation(outputs, A, metrics)
+    return Evaluation(outputs, truths, A, metrics)
 
 
 def task_weight_list(problem: ProblemData, weights: dict | None) -> list[float]:
@@ -178,15 +181,14 @@ def fit(model: nn.Module, problem: ProblemData, settings: dict) -> tuple[list[di
 def prediction_table(problem: ProblemData, split: SplitTensors, result: Evaluation) -> pa.Table:
     """Test predictions: per task the target, the prediction and (binary tasks) the score."""
     columns: dict[str, np.ndarray] = {"row_id": np.asarray(split.row_id, dtype=np.int64)}
-    for task, out, y in zip(problem.tasks, result.outputs, split.y, strict=True):
-        truth = y.cpu().numpy()
+    for task, out, truth in zip(problem.tasks, result.outputs, result.truths, strict=True):
         if task.is_classification:
             columns[f"{task.name}_true"] = truth.astype(np.int64)
             columns[f"{task.name}_pred"] = out.argmax(axis=1).astype(np.int64)
             if task.kind == "binary":
                 columns[f"{task.name}_score"] = out[:, 1].astype(np.float64)
         else:
-            columns[f"{task.name}_true"] = truth * task.target_std + task.target_mean
+            columns[f"{task.name}_true"] = truth
             columns[f"{task.name}_pred"] = out.astype(np.float64)
     return pa.table(columns)
 

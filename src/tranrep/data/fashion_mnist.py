@@ -20,6 +20,7 @@ from tranrep.io import write_json
 
 log = logging.getLogger(__name__)
 
+TASKS = ["class10", "group3"]
 IMAGE_SIDE = 28
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049

@@ -100,7 +100,7 @@ def load_problem(name: str, dataset: str, tasks: list[str], processed_dir: Path)
         specs = [TaskSpec(t, "binary", 2) for t in tasks]
         return ProblemData(name, "tabular", (splits["train"].x.shape[1],), specs, splits)
     if dataset == "fashion_mnist":
-        _check_tasks(dataset, tasks, ["class10", "group3"])
+        _check_tasks(dataset, tasks, fashion_mnist.TASKS)
         norm = card["normalisation"]
         splits = {s: _fashion_split(p, tasks, norm["mean"], norm["std"]) for s, p in paths.items()}
         widths = {"class10": len(card["class_names"]), "group3": len(card["group_names"])}

@@ -14,7 +14,6 @@ from tranrep.data.problems import ProblemData
 from tranrep.models.mmoe import MMoE
 from tranrep.models.shared_bottom import SharedBottom
 from tranrep.models.tran import TRAN
-from tranrep.names import DISPLAY_NAMES as DISPLAY_NAMES  # re-exported for aggregate.py
 
 TRAINING_ONLY_KEYS = {"name", "family", "task_weights"}
 

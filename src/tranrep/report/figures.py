@@ -12,7 +12,6 @@ import logging
 import math
 import os
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from tranrep.io import write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -58,21 +59,6 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "x"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tmp.open("xb") as handle:  # honours the umask, unlike mkstemp's 0600
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _new_figure(width: float, height: float) -> Figure:
     """A figure bound to the Agg canvas.
 
@@ -92,7 +78,7 @@ def save_figure(fig: Figure, path: Path) -> bytes:
         buffer, format="png", dpi=DPI, metadata=PNG_METADATA, bbox_inches="tight", pad_inches=0.1
     )
     data = buffer.getvalue()
-    write_atomic(path, data)
+    write_bytes(path, data)
     log.info("wrote figure %s", path)
     return data
 

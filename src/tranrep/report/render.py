@@ -15,8 +15,9 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from tranrep.io import write_bytes
 from tranrep.report.figure_groups import FigureGroup, ReportFigures
-from tranrep.report.figures import FigureOutput, write_atomic
+from tranrep.report.figures import FigureOutput
 from tranrep.report.formatting import as_float, finite, format_duration
 from tranrep.report.latex import latex_environment
 from tranrep.report.results import (
@@ -192,7 +193,7 @@ def render_report(results_dir: Path, html_path: Path, tex_path: Path, figures_di
     results = load_results(Path(results_dir))
     figures_dir.mkdir(parents=True, exist_ok=True)
     view = build_view(results, figures_dir)
-    write_atomic(html_path, render_html(view).encode("utf-8"))
+    write_bytes(html_path, render_html(view).encode("utf-8"))
     log.info("wrote %s", html_path)
-    write_atomic(tex_path, render_tex(view, tex_path).encode("utf-8"))
+    write_bytes(tex_path, render_tex(view, tex_path).encode("utf-8"))
     log.info("wrote %s", tex_path)
