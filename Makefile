@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Rules call the `tranrep` command, so the environment's bin folder goes first on the PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: reproduce quick data test lint lock
+.PHONY: reproduce quick data test bench lint lock
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ data: $(STAMP)  ## only acquire and preprocess the real data (a smoke test of th
 
 test: $(STAMP)  ## the test suite
 	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)  ## training throughput per method and problem vs a plain DataLoader (needs `make data`)
+	$(BIN)/tranrep bench --params params.yaml $(CONFIG)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests

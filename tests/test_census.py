@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import torch
 
 from tests.fixtures import census_rows, write_census
 from tranrep.data import census
+from tranrep.data.parquet import PROCESSED_FORMAT
+from tranrep.data.problems import load_problem
 
 
 def handmade_frame() -> pd.DataFrame:
@@ -52,11 +55,14 @@ def test_unseen_values_go_to_the_unknown_slot_and_continuous_are_standardised():
     encoding = census.fit_encoding(train)
     other = train.iloc[:2].copy()
     other.loc[other.index[0], "class_of_worker"] = "Never seen before"
-    features = census.encode_features(other, encoding)
+    features = census.one_hot(*census.encode_features(other, encoding), encoding.cardinalities)
     names = encoding.feature_names
+    assert features.shape[1] == len(names)
     assert features[0, names.index(f"class_of_worker={census.UNKNOWN}")] == 1.0
     assert features[1, names.index(f"class_of_worker={other['class_of_worker'].iloc[1]}")] == 1.0
-    full = census.encode_features(train, encoding)
+    continuous, codes = census.encode_features(train, encoding)
+    assert codes.dtype == np.int16 and codes.shape == (50, len(census.NOMINAL))
+    full = census.one_hot(continuous, codes, encoding.cardinalities)
     age = full[:, names.index("age")]
     assert abs(age.mean()) < 1e-5 and abs(age.std() - 1) < 1e-5
     per_column = [[n for n in names if n.startswith(f"{c}=")] for c in census.NOMINAL]
@@ -70,13 +76,41 @@ def test_parquet_schema_splits_and_card(processed_dir: Path):
     schema = pq.read_schema(folder / "train.parquet")
     assert schema.names[:4] == ["row_id", "income", "marital", "education"]
     assert str(schema.field("income").type) == "int8"
-    assert all(str(schema.field(n).type) == "float" for n in schema.names[4:])
+    assert schema.names[4:] == census.CONTINUOUS + census.NOMINAL
+    assert all(str(schema.field(n).type) == "float" for n in census.CONTINUOUS)
+    assert all(str(schema.field(n).type) == "int16" for n in census.NOMINAL)
     card = json.loads((folder / "card.json").read_text())
     assert card["rows"] == {"train": 600, "validation": 200, "test": 200}
     validation = pq.read_table(folder / "validation.parquet").column("row_id").to_pylist()
     test = pq.read_table(folder / "test.parquet").column("row_id").to_pylist()
     assert not set(validation) & set(test) and len(set(validation) | set(test)) == 400
     assert set(card["label_pearson_train"]) == {"income~marital", "education~marital"}
+    assert card["format"] == PROCESSED_FORMAT
+    assert len(card["feature_names"]) == card["n_features"]
+    assert card["n_features"] == len(census.CONTINUOUS) + sum(card["cardinalities"].values())
+
+
+def test_loader_reads_codes_as_the_models_input_spec(processed_dir: Path):
+    card = json.loads((processed_dir / "census" / "card.json").read_text())
+    problem = load_problem("g1", "census", ["income", "marital"], processed_dir / "census")
+    spec = problem.inputs
+    assert spec.kind == "tabular" and spec.n_continuous == len(census.CONTINUOUS)
+    assert spec.categories == tuple(card["cardinalities"][c] for c in census.NOMINAL)
+    assert spec.n_features == card["n_features"]
+    codes = problem.splits["train"].x[:, spec.n_continuous :]
+    assert torch.equal(codes, codes.round()) and (codes >= 0).all()
+
+
+def test_loader_rejects_processed_files_of_an_older_layout(processed_dir: Path, tmp_path: Path):
+    import shutil
+
+    old = tmp_path / "census"
+    shutil.copytree(processed_dir / "census", old)
+    card = json.loads((old / "card.json").read_text())
+    del card["format"]
+    (old / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match=r"card.json: field 'format' is None, expected 2"):
+        load_problem("g1", "census", ["income"], old)
 
 
 def test_wrong_field_count_names_the_file(tmp_path: Path):

@@ -1,21 +1,25 @@
-"""Model invariants: TRAN's equations 3–11, MMoE's gates, shapes and gradients."""
+"""Model invariants: TRAN's equations 3–11, the other methods' defining properties, shapes and
+gradients."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from tranrep.data.problems import InputSpec
 from tranrep.models.mmoe import MMoE
 from tranrep.models.shared_bottom import SharedBottom
 from tranrep.models.tran import TRAN
 
 TABULAR = {"kind": "mlp", "hidden": [16]}
 IMAGE = {"kind": "cnn", "channels": 4, "kernel_size": 5, "stride": 2}
+TABLE = InputSpec("tabular", (10,), 10)
+PICTURE = InputSpec("image", (1, 28, 28))
 
 
 def make_tran(heads: int = 1, beta_A: float = 0.5, outputs=(2, 3, 1)) -> TRAN:
     torch.manual_seed(0)
-    return TRAN("tabular", (10,), TABULAR, list(outputs), heads=heads, latent_dim=8,
+    return TRAN(TABLE, TABULAR, list(outputs), heads=heads, latent_dim=8,
                 attention_hidden=[6], leaky_relu_slope=0.2, beta_A=beta_A)  # fmt: skip
 
 
@@ -91,7 +95,7 @@ def test_multi_head_combiner_only_with_several_heads():
 
 
 def test_tran_on_images():
-    model = TRAN("image", (1, 28, 28), IMAGE, [10, 3], heads=2, latent_dim=8,
+    model = TRAN(PICTURE, IMAGE, [10, 3], heads=2, latent_dim=8,
                  attention_hidden=[4], leaky_relu_slope=0.2, beta_A=0.0)  # fmt: skip
     result = model(torch.randn(3, 1, 28, 28))
     assert [o.shape for o in result.outputs] == [(3, 10), (3, 3)]
@@ -100,7 +104,7 @@ def test_tran_on_images():
 
 def test_mmoe_gates_sum_to_one_and_shapes():
     torch.manual_seed(0)
-    model = MMoE("tabular", (10,), TABULAR, [2, 1], experts=3, latent_dim=8, tower_hidden=[4])
+    model = MMoE(TABLE, TABULAR, [2, 1], experts=3, latent_dim=8, tower_hidden=[4])
     result = model(torch.randn(7, 10))
     assert result.gates.shape == (7, 2, 3)
     assert torch.allclose(result.gates.sum(-1), torch.ones(7, 2))
@@ -109,8 +113,25 @@ def test_mmoe_gates_sum_to_one_and_shapes():
 
 def test_shared_bottom_towers_share_the_bottom():
     torch.manual_seed(0)
-    model = SharedBottom("tabular", (10,), TABULAR, [2, 2], latent_dim=8, tower_hidden=[])
+    model = SharedBottom(TABLE, TABULAR, [2, 2], latent_dim=8, tower_hidden=[])
     result = model(torch.randn(4, 10))
     result.outputs[0].sum().backward()
-    assert model.bottom[0].weight.grad is not None
+    assert model.bottom.stages[0][0].dense.weight.grad is not None
     assert model.towers[1][0].weight.grad is None
+
+
+def test_tran_static_A_is_one_matrix_whatever_the_input():
+    torch.manual_seed(0)
+    model = TRAN(TABLE, TABULAR, [2, 1, 1], heads=2, latent_dim=8, attention_hidden=[6],
+                 leaky_relu_slope=0.2, beta_A=0.1, relations="static")  # fmt: skip
+    with torch.no_grad():
+        model.static_scores.normal_()  # away from the uniform start
+    first, second = model(torch.randn(5, 10)), model(100 * torch.randn(5, 10))
+    A = first.attention
+    assert A.shape == (5, 2, 3, 3)
+    assert torch.equal(A, second.attention) and torch.equal(A[0], A[4])
+    assert torch.allclose(A.sum(-1), torch.ones(5, 2, 3))
+    assert len(model.attention) == 0  # no attention network a_t
+    loss = sum(o.pow(2).mean() for o in first.outputs) + first.penalty
+    loss.backward()
+    assert model.static_scores.grad is not None and model.static_scores.grad.abs().sum() > 0

@@ -381,7 +381,7 @@ def test_budget_note_counts_jobs_still_improving_at_their_last_epoch():
         {"problem": ["a", "a", "b"], "best_epoch": [5, 3, 9], "epochs_run": [5, 8, 9]}
     )
     note = _budget_note(SimpleNamespace(jobs=jobs))
-    assert note.startswith("2 of 3 training jobs were still improving")
+    assert note.startswith("2 of 3 neural training jobs were still improving")
     assert note.endswith("a 1/2, b 1/1.")
 
 
@@ -391,3 +391,19 @@ def test_label_correlation_compares_sizes():
     context = {"label_correlations": {"census_group1": {"ours": -0.1782, "paper": 0.1784}}}
     table = correlation_table(context, {})
     assert table.rows[0][2:] == ("-0.1782", "0.1782", "0.1784", "-0.0002")
+
+
+def test_budget_note_leaves_linear_fits_out_and_names_unconverged_solvers():
+    from types import SimpleNamespace
+
+    from tranrep.report.render import _budget_note
+
+    jobs = pd.DataFrame(
+        {"problem": ["a", "a", "a", "b"], "method": ["tran", "lasso", "bayesian", "lasso"],
+         "kind": ["neural", "linear", "linear", "linear"], "best_epoch": [3, 1, 1, 1],
+         "epochs_run": [8, 1, 1, 1], "solver_converged": [None, False, True, False]}
+    )  # fmt: skip
+    note = _budget_note(SimpleNamespace(jobs=jobs))
+    assert note.startswith("Every neural training job stopped early")
+    assert "2 of 3 linear fits stopped at their solver's iteration limit" in note
+    assert note.endswith("a/lasso, b/lasso.")

@@ -49,8 +49,18 @@ def test_full_run_produces_report_and_tables(workdir: Path):
     assert (workdir / "reports" / "fixture" / "replication.tex").stat().st_size > 0
     summary = pd.read_csv(workdir / "data" / "results" / "fixture" / "summary.csv")
     assert set(summary["problem"]) == {"census_group1", "census_group2", "fashion_mnist", "sarcos"}
-    assert set(summary["method"]) == {"shared_bottom", "mmoe", "tran", "mh_tran"}
-    assert len(summary) == 4 * (2 + 2 + 2 + 7)
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
+    assert set(summary["method"]) == set(params["methods"])  # every method of the paper's tables
+    assert set(summary.query("method == 'mran'")["problem"]) == set(
+        params["methods"]["mran"]["problems"]
+    )
+    expected_rows = sum(
+        len(problem["tasks"])
+        for name, problem in params["problems"].items()
+        for method in params["methods"].values()
+        if name in method.get("problems", [name])
+    )
+    assert len(summary) == expected_rows
     tran_income = summary.query(
         "problem == 'census_group1' and method == 'tran' and task == 'income'"
     )
@@ -75,6 +85,23 @@ def test_changing_a_tran_setting_reruns_only_tran_jobs(workdir: Path):
     listing = result.stdout
     trained = set(re.findall(r"Training (\w+) on", listing))
     assert trained == {"tran"}
+
+
+def test_changing_the_tabular_encoder_leaves_linear_and_image_jobs_alone(workdir: Path):
+    override = yaml.safe_load((workdir / "fixture.yaml").read_text())
+    override["encoders"] = {"tabular": {"hidden": [24]}}
+    write_params(workdir / "encoder.yaml", override)
+    result = snakemake(workdir, "all", "--configfile", "encoder.yaml", "--dry-run")
+    planned = set(re.findall(r"Training (\w+) on (\w+), seed", result.stdout))
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
+    linear = {"lasso", "bayesian"}
+    expected = {
+        (method, problem)
+        for problem in ("census_group1", "census_group2", "sarcos")
+        for method, entry in params["methods"].items()
+        if method not in linear and problem in entry.get("problems", [problem])
+    }
+    assert planned == expected
 
 
 def test_missing_sarcos_train_file_names_file_and_working_mode(tmp_path: Path):

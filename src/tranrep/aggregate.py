@@ -46,13 +46,12 @@ def paper_figures() -> pd.DataFrame:
 def run_dirs(runs_dir: Path, settings: dict) -> list[tuple[str, str, int, Path]]:
     """Every expected job folder; a missing one is an error naming it."""
     found = []
-    for problem in settings["problems"]:
-        for method in settings["methods"]:
-            for seed in settings["seeds"]:
-                folder = runs_dir / problem / method / f"seed{seed}"
-                if not (folder / "metrics.json").exists():
-                    raise FileNotFoundError(f"{folder / 'metrics.json'}: job result is missing")
-                found.append((problem, method, seed, folder))
+    for problem, method in settings["grid"]:
+        for seed in settings["seeds"]:
+            folder = runs_dir / problem / method / f"seed{seed}"
+            if not (folder / "metrics.json").exists():
+                raise FileNotFoundError(f"{folder / 'metrics.json'}: job result is missing")
+            found.append((problem, method, seed, folder))
     return found
 
 
@@ -70,7 +69,9 @@ def collect(runs: list[tuple[str, str, int, Path]]) -> tuple[pd.DataFrame, ...]:
             {"problem": problem, "method": method, "seed": seed,
              "wall_time_s": result["wall_time_s"], "n_parameters": result["n_parameters"],
              "best_epoch": result["best_epoch"], "epochs_run": result["epochs_run"],
-             "device": result["device"]}
+             "device": result["device"], "kind": result.get("kind", "neural"),
+             "solver_converged": result.get("solver_converged"),
+             "zero_weight_fraction": result.get("zero_weight_fraction")}
         )  # fmt: skip
         curve = pd.read_csv(folder / "curve.csv")
         curve.insert(0, "seed", seed)
@@ -192,7 +193,11 @@ def aggregate(settings: dict, runs_dir: Path, processed_dir: Path, out_dir: Path
         "seeds": settings["seeds"],
         "problems": settings["problems"],
         "methods": {
-            name: {"display_name": DISPLAY_NAMES.get(name, name), "settings": method}
+            name: {
+                "display_name": DISPLAY_NAMES.get(name, name),
+                "settings": method,
+                "open_choices": settings.get("method_notes", {}).get(name, []),
+            }
             for name, method in settings["methods"].items()
         },
         "sarcos_mode": settings["sarcos_mode"],

@@ -93,6 +93,26 @@ def cmd_train(args: argparse.Namespace) -> None:
     run_job(problem, settings, Path(args.out_dir))
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    from tranrep.bench import run_bench
+    from tranrep.config import load_params
+
+    config = load_params(*args.params)
+    problems = args.problems or list(config["problems"])
+    methods = args.methods or list(config["methods"])
+    for kind, names, known in (("problem", problems, config["problems"]),
+                               ("method", methods, config["methods"])):  # fmt: skip
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"--{kind}s names {unknown}; expected some of {list(known)}")
+    table = run_bench(config, problems, methods, args.steps, Path(args.out))
+    shown = table.drop(columns=["kind"]).round(
+        {"samples_per_s": 0, "dataloader_samples_per_s": 0, "ratio_vs_dataloader": 1,
+         "peak_memory_mb": 0}
+    )  # fmt: skip
+    sys.stdout.write(shown.to_string(index=False) + f"\n(written to {args.out})\n")
+
+
 def cmd_aggregate(args: argparse.Namespace) -> None:
     from tranrep.aggregate import aggregate
 
@@ -141,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--processed-dir", required=True)
     train.add_argument("--out-dir", required=True)
     train.set_defaults(func=cmd_train)
+
+    bench = sub.add_parser(
+        "bench", help="training throughput per method and problem, vs a plain DataLoader"
+    )
+    bench.add_argument("--params", nargs="+", default=["params.yaml"], help="params and overrides")
+    bench.add_argument("--problems", nargs="*", help="default: every configured problem")
+    bench.add_argument("--methods", nargs="*", help="default: every configured method")
+    bench.add_argument("--steps", type=int, default=60, help="mini-batches timed per loop")
+    bench.add_argument("--out", default="data/bench/bench.csv")
+    bench.set_defaults(func=cmd_bench)
 
     aggregate = sub.add_parser("aggregate", help="collect every job's results into tables")
     aggregate.add_argument("--settings", required=True)

@@ -104,6 +104,20 @@ def validate_params(config: dict, source: str = "params.yaml") -> None:
         for key in ("max_epochs", "batch_size"):
             if name not in config["training"][key]:
                 raise ConfigError(f"{source}: training.{key} has no entry for problem {name!r}")
+    from tranrep.models.registry import check_method  # imports torch: only when validating
+
+    method_errors = [
+        m for name, e in config["methods"].items() for m in check_method(name, e, source)
+    ]
+    if method_errors:
+        raise ConfigError("\n".join(method_errors))
+    for method, settings in config["methods"].items():
+        unknown = [p for p in settings.get("problems", []) if p not in config["problems"]]
+        if unknown:
+            raise ConfigError(
+                f"{source}: methods.{method}.problems names {unknown}; expected some of "
+                f"{list(config['problems'])}"
+            )
     all_tasks = {t for p in config["problems"].values() for t in p["tasks"]}
     for method, settings in config["methods"].items():
         unknown = sorted(set(settings.get("task_weights") or {}) - all_tasks)
@@ -140,6 +154,16 @@ def needed_files(config: dict, dataset: str) -> list[str]:
     return DATASET_FILES[dataset]
 
 
+def grid(config: dict) -> list[tuple[str, str]]:
+    """Every (problem, method) pair to run: each method on its ``problems`` (default: all)."""
+    return [
+        (problem, method)
+        for problem in config["problems"]
+        for method, settings in config["methods"].items()
+        if problem in settings.get("problems", config["problems"])
+    ]
+
+
 def datasets(config: dict) -> list[str]:
     """Datasets used by the configured problems, in a stable order."""
     used = {p["dataset"] for p in config["problems"].values()}
@@ -160,15 +184,27 @@ def preprocess_settings(config: dict, dataset: str) -> dict:
 
 
 def job_settings(config: dict, problem: str, method: str, seed: int) -> dict:
-    """Every setting a training job reads: nothing else, so unrelated edits rerun nothing."""
+    """Every setting a training job reads: nothing else, so unrelated edits rerun nothing.
+
+    Linear methods read neither the encoders nor the neural training budget."""
+    from tranrep.models.registry import family_of
+
     problem_cfg = config["problems"][problem]
     training = config["training"]
-    return {
+    common = {
         "seed": seed,
         "device": config["device"],
         "threads": config["threads_per_job"],
         "problem": {"name": problem, **problem_cfg},
-        "method": {"name": method, **config["methods"][method]},
+        "method": {
+            "name": method,
+            **{k: v for k, v in config["methods"][method].items() if k != "problems"},
+        },
+    }
+    if family_of(common["method"]).kind == "linear":
+        return common
+    return {
+        **common,
         "encoder": config["encoders"][
             "image" if INPUT_KINDS[problem_cfg["dataset"]] == "image" else "tabular"
         ],
@@ -229,6 +265,13 @@ def choices(config: dict) -> list[dict]:
     ]  # fmt: skip
 
 
+def method_notes(config: dict) -> dict[str, list[str]]:
+    """Per method, what its source paper leaves open and what we chose (from its module)."""
+    from tranrep.models.registry import family_of
+
+    return {name: list(family_of(m).open_choices) for name, m in config["methods"].items()}
+
+
 def aggregate_settings(config: dict) -> dict:
     """What aggregation reads: the grid, the report's sampling and the choices to state."""
     used_files = sorted({f for d in datasets(config) for f in needed_files(config, d)})
@@ -237,10 +280,12 @@ def aggregate_settings(config: dict) -> dict:
         "seeds": config["seeds"],
         "problems": config["problems"],
         "methods": config["methods"],
+        "grid": [list(pair) for pair in grid(config)],
         "sarcos_mode": config["sarcos"]["mode"],
         "report": config["report"],
         "data_hashes": {f: config["data"]["files"][f]["hash"] for f in used_files},
         "choices": choices(config),
+        "method_notes": method_notes(config),
         "processed_folders": {d: processed_folder(config, d) for d in datasets(config)},
     }
 

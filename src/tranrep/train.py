@@ -25,7 +25,8 @@ from tranrep.data.parquet import write_table
 from tranrep.data.problems import ProblemData, SplitTensors, TaskSpec
 from tranrep.io import write_atomic, write_json
 from tranrep.metrics import selection_score, task_metric
-from tranrep.models.registry import build_model
+from tranrep.models.linear import LinearTaskModels
+from tranrep.models.registry import build_model, count_parameters, family_of
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,28 @@ def joint_loss(
     return loss
 
 
+def score_outputs(
+    problem: ProblemData,
+    split: SplitTensors,
+    outputs: list[np.ndarray],
+    attention: np.ndarray | None,
+    metric: str,
+) -> Evaluation:
+    """Per-task metrics from outputs: probabilities for classification, values in standardised
+    units for regression (put back into the target's units here)."""
+    values, truths = [], []
+    for task, output, y in zip(problem.tasks, outputs, split.y, strict=True):
+        truth = y.cpu().numpy()
+        if task.is_classification:
+            values.append(output)
+            truths.append(truth)
+        else:
+            values.append(output * task.target_std + task.target_mean)
+            truths.append(truth * task.target_std + task.target_mean)
+    metrics = [task_metric(metric, t, o) for t, o in zip(truths, values, strict=True)]
+    return Evaluation(values, truths, attention, metrics)
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module, problem: ProblemData, split: SplitTensors, metric: str, batch_size: int
@@ -99,23 +122,15 @@ def evaluate(
     for start in range(0, len(split), batch_size):
         result = model(split.x[start : start + batch_size])
         for k, (task, output) in enumerate(zip(problem.tasks, result.outputs, strict=True)):
-            if task.is_classification:
-                chunks[k].append(torch.softmax(output, dim=-1))
-            else:
-                chunks[k].append(output.squeeze(-1) * task.target_std + task.target_mean)
+            chunks[k].append(
+                torch.softmax(output, dim=-1) if task.is_classification else output.squeeze(-1)
+            )
         if result.attention is not None:
             attention.append(result.attention)
     model.train()
     outputs = [torch.cat(c).cpu().numpy() for c in chunks]
-    truths = []
-    for task, y in zip(problem.tasks, split.y, strict=True):
-        truth = y.cpu().numpy()
-        truths.append(
-            truth if task.is_classification else truth * task.target_std + task.target_mean
-        )
-    metrics = [task_metric(metric, t, o) for t, o in zip(truths, outputs, strict=True)]
     A = torch.cat(attention).cpu().numpy() if attention else None
-    return Evaluation(outputs, truths, A, metrics)
+    return score_outputs(problem, split, outputs, A, metric)
 
 
 def task_weight_list(problem: ProblemData, weights: dict | None) -> list[float]:
@@ -193,28 +208,78 @@ def prediction_table(problem: ProblemData, split: SplitTensors, result: Evaluati
     return pa.table(columns)
 
 
+def train_neural(
+    model: nn.Module, problem: ProblemData, settings: dict
+) -> tuple[Evaluation, list[dict], int, dict]:
+    """Fit a neural model (early stopping on validation) and evaluate it on the test split."""
+    curve, best_epoch = fit(model, problem, settings)
+    test = evaluate(
+        model, problem, problem.splits["test"], settings["problem"]["metric"],
+        settings["training"]["eval_batch_size"],
+    )  # fmt: skip
+    return test, curve, best_epoch, {}
+
+
+def train_linear(
+    model: LinearTaskModels, problem: ProblemData, settings: dict
+) -> tuple[Evaluation, list[dict], int, dict]:
+    """Fit one linear model per task on the training split and evaluate it on the test split.
+
+    The curve has a single point: the validation metric of the fitted models."""
+    metric = settings["problem"]["metric"]
+    model.fit()
+    splits = problem.splits
+    validation = score_outputs(
+        problem, splits["validation"], model.predict(splits["validation"]), None, metric
+    )
+    scales = [t.target_std for t in problem.tasks]
+    curve = [
+        {
+            "epoch": 1,
+            "train_loss": float("nan"),
+            "val_metric": float(np.mean(validation.metrics)),
+            "val_score": selection_score(metric, validation.metrics, scales),
+        }
+    ]
+    test = score_outputs(problem, splits["test"], model.predict(splits["test"]), None, metric)
+    extra = {"zero_weight_fraction": model.zero_fraction, "solver_converged": model.converged}
+    return test, curve, 1, extra
+
+
 def run_job(problem: ProblemData, settings: dict, out_dir: Path) -> dict:
     """Train, select on validation, test, and write every result file of the job to ``out_dir``."""
     started = time.perf_counter()
     seed_everything(settings["seed"], settings["threads"])
     device = resolve_device(settings["device"])
+    method = settings["method"]
+    family = family_of(method)
+    if family.kind == "linear":
+        device = torch.device("cpu")  # scikit-learn estimators
     problem.to(device)
-    model = build_model(problem, settings["method"], settings["encoder"]).to(device)
-    n_parameters = sum(p.numel() for p in model.parameters())
-    log.info("training %s (%d parameters) on %s", settings["method"]["name"], n_parameters, device)
-    curve, best_epoch = fit(model, problem, settings)
+    model = build_model(problem, method, settings.get("encoder", {}), settings["seed"])
+    if family.kind == "neural":
+        model = model.to(device)
+        n_parameters = count_parameters(model)
+        log.info("training %s (%d parameters) on %s", method["name"], n_parameters, device)
+        test, curve, best_epoch, extra = train_neural(model, problem, settings)
+    else:
+        log.info("fitting %s (%s, one model per task)", method["name"], family.name)
+        test, curve, best_epoch, extra = train_linear(model, problem, settings)
+        n_parameters = count_parameters(model)
     metric = settings["problem"]["metric"]
     test_split = problem.splits["test"]
-    test = evaluate(model, problem, test_split, metric, settings["training"]["eval_batch_size"])
     summary = {
         "problem": settings["problem"]["name"],
-        "method": settings["method"]["name"],
+        "method": method["name"],
+        "family": family.name,
+        "kind": family.kind,
         "seed": settings["seed"],
         "metric": metric,
         "test": {t.name: v for t, v in zip(problem.tasks, test.metrics, strict=True)},
         "best_epoch": best_epoch,
         "epochs_run": len(curve),
         "n_parameters": n_parameters,
+        **extra,
         "device": str(device),
         "wall_time_s": time.perf_counter() - started,
         "torch": torch.__version__,

@@ -37,6 +37,7 @@ rule preprocess:
         settings=lambda wc: as_arg(
             settings.preprocess_settings(config, FOLDER_DATASET[wc.folder])
         ),
+        format=PROCESSED_FORMAT,  # a new layout of the processed files reruns this rule
     log:
         f"{LOGS}/preprocess/{{folder}}.log",
     conda:

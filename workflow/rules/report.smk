@@ -5,15 +5,14 @@ rule aggregate:
     input:
         runs=[
             run_files(problem, method, seed)
-            for problem in config["problems"]
-            for method in config["methods"]
+            for problem, method in settings.grid(config)
             for seed in config["seeds"]
         ],
         cards=[processed_files(d)[-1] for d in settings.datasets(config)],
     output:
         [f"{RESULTS}/{name}" for name in RESULT_FILES],
     params:
-        settings=as_arg(settings.aggregate_settings(config)),
+        settings=lambda wc: as_arg(settings.aggregate_settings(config)),
     log:
         f"{LOGS}/aggregate.log",
     conda:

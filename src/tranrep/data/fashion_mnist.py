@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from tranrep.data.parquet import SPLITS, write_table
+from tranrep.data.parquet import PROCESSED_FORMAT, SPLITS, write_table
 from tranrep.io import write_json
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ def preprocess_fashion_mnist(
     source = {"train": "train", "validation": "train", "test": "test"}
     train_pixels = images["train"][rows["train"]].astype(np.float64) / 255.0
     card: dict = {
-        "dataset": "fashion_mnist",
+        "dataset": "fashion_mnist", "format": PROCESSED_FORMAT,
         "rows": {},
         "label_rates": {},
         "class_names": CLASS_NAMES,

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import scipy.io
 
-from tranrep.data.parquet import SPLITS, write_table
+from tranrep.data.parquet import PROCESSED_FORMAT, SPLITS, write_table
 from tranrep.io import write_json
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,7 @@ def preprocess_sarcos(
     std[std == 0] = 1.0
     card: dict = {
         "dataset": "sarcos",
+        "format": PROCESSED_FORMAT,
         "mode": mode,
         "rows": {},
         "normalisation": {

@@ -1,11 +1,14 @@
-"""What every multi-task model returns, and the building blocks the models share."""
+"""What every multi-task model returns, and the building blocks the neural models share."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+
+from tranrep.data.problems import InputSpec
 
 
 @dataclass
@@ -13,8 +16,9 @@ class ModelOutput:
     """Per-task outputs (logits for classification, values for regression) and extras.
 
     ``attention`` is the per-sample task correlation matrix A of shape (batch, H, K, K) for the
-    TRAN family; ``penalty`` is a model-specific loss term (β_A‖A − I‖²_F for TRAN); ``gates``
-    holds MMoE's gate weights (batch, K, experts).
+    TRAN family; ``penalty`` is a model-specific loss term (β_A‖A − I‖²_F for TRAN, the
+    parameter-tying term of the L2-constrained model); ``gates`` holds MMoE's gate weights
+    (batch, K, experts).
     """
 
     outputs: list[torch.Tensor]
@@ -40,35 +44,91 @@ def mlp(
     return nn.Sequential(*layers)
 
 
-class ConvEncoder(nn.Module):
-    """A single convolutional layer (ReLU, 2x2 max-pooling), then a linear map to ``out_dim``."""
+class InputLinear(nn.Module):
+    """An affine map W x + b of the inputs X, whatever their kind (see ``InputSpec``).
 
-    def __init__(
-        self, input_shape: tuple[int, ...], channels: int, kernel_size: int, stride: int,
-        out_dim: int,
-    ) -> None:  # fmt: skip
+    Images are flattened. A table's row is read as its one-hot expansion: W x is the dense map of
+    the real features plus, for every nominal attribute, the column of W that its code selects, a
+    lookup instead of a product with mostly zeros. It is the same function, and the same
+    initialisation, as ``nn.Linear(spec.n_features, out_dim)`` on the expanded vector.
+    """
+
+    def __init__(self, spec: InputSpec, out_dim: int, bias: bool = True) -> None:
         super().__init__()
-        in_channels, height, width = input_shape
-        self.conv = nn.Conv2d(in_channels, channels, kernel_size, stride, padding=kernel_size // 2)
-        self.pool = nn.MaxPool2d(2)
-        with torch.no_grad():
-            flat = self.pool(self.conv(torch.zeros(1, in_channels, height, width))).numel()
-        self.project = nn.Linear(flat, out_dim)
+        self.spec = spec
+        bound = 1.0 / math.sqrt(spec.n_features)  # nn.Linear's default on the expanded input
+        dense_in = spec.n_features if spec.kind == "image" else spec.n_continuous
+        self.dense = nn.Linear(dense_in, out_dim, bias=bias)
+        nn.init.uniform_(self.dense.weight, -bound, bound)
+        if bias:
+            nn.init.uniform_(self.dense.bias, -bound, bound)
+        self.codes: nn.EmbeddingBag | None = None
+        if spec.kind == "tabular" and spec.categories:
+            self.codes = nn.EmbeddingBag(sum(spec.categories), out_dim, mode="sum")
+            nn.init.uniform_(self.codes.weight, -bound, bound)
+            offsets = torch.tensor([0, *spec.categories[:-1]]).cumsum(0)
+            self.register_buffer("offsets", offsets, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        hidden = self.pool(torch.relu(self.conv(x)))
-        return self.project(hidden.flatten(1))
+        if self.spec.kind == "image":
+            return self.dense(x.flatten(1))
+        split = self.spec.n_continuous
+        out = self.dense(x[:, :split])
+        if self.codes is not None:
+            out = out + self.codes(x[:, split:].long() + self.offsets)
+        return out
 
 
-def make_encoder(
-    input_kind: str, input_shape: tuple[int, ...], encoder: dict, out_dim: int
-) -> nn.Module:
-    """The encoding network W_i of eq. 3: an MLP for tabular inputs, a CNN layer for images."""
-    if input_kind == "image":
-        return ConvEncoder(
-            input_shape, encoder["channels"], encoder["kernel_size"], encoder["stride"], out_dim
+class Encoder(nn.Module):
+    """An encoding network run as stages; every stage but the last ends in a ReLU.
+
+    Models that act between layers (cross-stitch units) run the stages themselves.
+    """
+
+    def __init__(self, stages: list[nn.Module]) -> None:
+        super().__init__()
+        self.stages = nn.ModuleList(stages)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+
+class ConvStage(nn.Module):
+    """One convolutional layer, ReLU and 2x2 max-pooling."""
+
+    def __init__(self, in_channels: int, channels: int, kernel_size: int, stride: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, channels, kernel_size, stride, padding=kernel_size // 2)
+        self.pool = nn.MaxPool2d(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(torch.relu(self.conv(x)))
+
+
+def conv_feature_shape(spec: InputSpec, encoder: dict) -> tuple[int, int, int]:
+    """(channels, height, width) of the feature maps of an image encoder's convolutional stage."""
+    stage = ConvStage(spec.shape[0], encoder["channels"], encoder["kernel_size"], encoder["stride"])
+    with torch.no_grad():
+        return tuple(stage(torch.zeros(1, *spec.shape)).shape[1:])  # type: ignore[return-value]
+
+
+def make_encoder(spec: InputSpec, encoder: dict, out_dim: int) -> Encoder:
+    """The encoding network W_i of eq. 3 as stages: for tables an MLP (ReLU between layers), for
+    images a convolutional stage then a linear map to ``out_dim``."""
+    if spec.kind == "image":
+        conv = ConvStage(
+            spec.shape[0], encoder["channels"], encoder["kernel_size"], encoder["stride"]
         )
-    return mlp([input_shape[0], *encoder["hidden"], out_dim])
+        flat = math.prod(conv_feature_shape(spec, encoder))
+        return Encoder([conv, nn.Sequential(nn.Flatten(), nn.Linear(flat, out_dim))])
+    widths = [*encoder["hidden"], out_dim]
+    stages: list[nn.Module] = []
+    for index, width in enumerate(widths):
+        layer = InputLinear(spec, width) if index == 0 else nn.Linear(widths[index - 1], width)
+        stages.append(nn.Sequential(layer, nn.ReLU()) if index < len(widths) - 1 else layer)
+    return Encoder(stages)
 
 
 def tower(in_dim: int, hidden: list[int], n_outputs: int) -> nn.Sequential:

@@ -7,12 +7,12 @@ g_i(X) = softmax(W_{g,i} X) over the experts and a tower:
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from tranrep.models.base import ModelOutput, make_encoder, tower, zero
+from tranrep.data.problems import InputSpec
+from tranrep.models.base import InputLinear, ModelOutput, make_encoder, tower, zero
+from tranrep.models.family import POSITIVE_INT, WIDTHS, neural_family
 
 
 class MMoE(nn.Module):
@@ -20,8 +20,7 @@ class MMoE(nn.Module):
 
     def __init__(
         self,
-        input_kind: str,
-        input_shape: tuple[int, ...],
+        inputs: InputSpec,
         encoder: dict,
         task_outputs: list[int],
         experts: int,
@@ -29,17 +28,26 @@ class MMoE(nn.Module):
         tower_hidden: list[int],
     ) -> None:
         super().__init__()
-        n_inputs = math.prod(input_shape)
         self.experts = nn.ModuleList(
-            make_encoder(input_kind, input_shape, encoder, latent_dim) for _ in range(experts)
+            make_encoder(inputs, encoder, latent_dim) for _ in range(experts)
         )
-        self.gates = nn.ModuleList(nn.Linear(n_inputs, experts) for _ in task_outputs)
+        self.gates = nn.ModuleList(InputLinear(inputs, experts) for _ in task_outputs)
         self.towers = nn.ModuleList(tower(latent_dim, tower_hidden, n) for n in task_outputs)
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         expert_out = torch.stack([torch.relu(e(x)) for e in self.experts], dim=1)  # (B, E, d)
-        flat = x.flatten(1)
-        gates = torch.stack([torch.softmax(g(flat), dim=-1) for g in self.gates], dim=1)
+        gates = torch.stack([torch.softmax(g(x), dim=-1) for g in self.gates], dim=1)
         mixed = gates @ expert_out  # (B, K, d): row i is Σ_e g_i,e f_e
         outputs = [t(mixed[:, i]) for i, t in enumerate(self.towers)]
         return ModelOutput(outputs, zero(self), gates=gates)
+
+
+FAMILY = neural_family(
+    "mmoe",
+    MMoE,
+    {"experts": POSITIVE_INT, "latent_dim": POSITIVE_INT, "tower_hidden": WIDTHS},
+    (
+        "The gates read the raw inputs X through one linear map each (W_{g,i} X), as in the MMoE "
+        "paper; for images, the flattened pixels.",
+    ),
+)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tranrep.data.problems import InputSpec
 from tranrep.models.base import ModelOutput, make_encoder, tower, zero
+from tranrep.models.family import POSITIVE_INT, WIDTHS, neural_family
 
 
 class SharedBottom(nn.Module):
@@ -17,17 +19,21 @@ class SharedBottom(nn.Module):
 
     def __init__(
         self,
-        input_kind: str,
-        input_shape: tuple[int, ...],
+        inputs: InputSpec,
         encoder: dict,
         task_outputs: list[int],
         latent_dim: int,
         tower_hidden: list[int],
     ) -> None:
         super().__init__()
-        self.bottom = make_encoder(input_kind, input_shape, encoder, latent_dim)
+        self.bottom = make_encoder(inputs, encoder, latent_dim)
         self.towers = nn.ModuleList(tower(latent_dim, tower_hidden, n) for n in task_outputs)
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         shared = torch.relu(self.bottom(x))
         return ModelOutput([t(shared) for t in self.towers], zero(self))
+
+
+FAMILY = neural_family(
+    "shared_bottom", SharedBottom, {"latent_dim": POSITIVE_INT, "tower_hidden": WIDTHS}
+)

@@ -19,14 +19,21 @@ layer is Ŷ_i = W^p_i (ReLU(W^e_i s_i) + s_i), with a softmax for classification
 softmax is folded into the cross-entropy loss). The model's extra loss term is
 β_A ‖A − I‖²_F (eq. 11), summed over heads and averaged over the samples of a batch; the
 task losses (eqs. 12–13), their weights λ_i and β_W ‖W‖²_F are applied by the trainer.
+
+TRAN-static (``relations: static``, beyond the paper) replaces a_t by one learned score matrix per
+head, A^h = softmax(E^h) row by row, the same for every input: everything else is TRAN's. It tests
+the paper's claim that relations which depend on the input help.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from tranrep.data.problems import InputSpec
 from tranrep.models.base import ModelOutput, make_encoder, mlp
+from tranrep.models.family import NON_NEGATIVE, POSITIVE_INT, WIDTHS, neural_family
 
 
 class PredictionLayer(nn.Module):
@@ -42,12 +49,11 @@ class PredictionLayer(nn.Module):
 
 
 class TRAN(nn.Module):
-    """TRAN (``heads == 1``) and MH-TRAN (``heads > 1``)."""
+    """TRAN (``heads == 1``), MH-TRAN (``heads > 1``) and TRAN-static (``relations: static``)."""
 
     def __init__(
         self,
-        input_kind: str,
-        input_shape: tuple[int, ...],
+        inputs: InputSpec,
         encoder: dict,
         task_outputs: list[int],
         heads: int,
@@ -55,13 +61,16 @@ class TRAN(nn.Module):
         attention_hidden: list[int],
         leaky_relu_slope: float,
         beta_A: float,
+        relations: str = "dynamic",
     ) -> None:
         super().__init__()
+        if relations not in ("dynamic", "static"):
+            raise ValueError(f"relations is {relations!r}; expected 'dynamic' or 'static'")
         self.n_tasks = len(task_outputs)
         self.heads = heads
         self.beta_A = beta_A
         self.encoders = nn.ModuleList(
-            make_encoder(input_kind, input_shape, encoder, latent_dim) for _ in task_outputs
+            make_encoder(inputs, encoder, latent_dim) for _ in task_outputs
         )
         self.attention = nn.ModuleList(
             mlp(
@@ -70,7 +79,13 @@ class TRAN(nn.Module):
                 last_bias=False,  # a constant added to every e_ij cancels in the softmax
                 negative_slope=leaky_relu_slope,
             )
-            for _ in range(heads)
+            for _ in range(heads if relations == "dynamic" else 0)
+        )
+        # TRAN-static: scores E^h start at zero, so A starts uniform, as a_t's near-zero output does
+        self.static_scores = (
+            nn.Parameter(torch.zeros(heads, self.n_tasks, self.n_tasks))
+            if relations == "static"
+            else None
         )
         self.combine_heads = (
             nn.Linear(heads * latent_dim, latent_dim, bias=False) if heads > 1 else None
@@ -79,12 +94,24 @@ class TRAN(nn.Module):
 
     def correlation_matrix(self, z: torch.Tensor) -> torch.Tensor:
         """Eqs. 3–6: A of shape (batch, H, K, K) from the latent representations z (batch, K, d)."""
-        batch, k, d = z.shape
-        pairs = torch.cat(
-            [z.unsqueeze(2).expand(batch, k, k, d), z.unsqueeze(1).expand(batch, k, k, d)], dim=-1
-        )  # pairs[b, i, j] = z_i || z_j
-        scores = torch.stack([a_t(pairs).squeeze(-1) for a_t in self.attention], dim=1)
+        batch = z.shape[0]
+        if self.static_scores is not None:
+            return torch.softmax(self.static_scores, dim=-1).expand(batch, -1, -1, -1)
+        scores = torch.stack([self.pair_scores(a_t, z) for a_t in self.attention], dim=1)
         return torch.softmax(scores, dim=-1)
+
+    @staticmethod
+    def pair_scores(a_t: nn.Sequential, z: torch.Tensor) -> torch.Tensor:
+        """e_ij = a_t(z_i || z_j) of eq. 3 for every ordered pair, shape (batch, K, K).
+
+        a_t's first layer is linear, so on z_i || z_j it equals U z_i + V z_j + b with
+        (U V) its weight: computed per task, then summed per pair, K times cheaper than
+        applying it to the K² concatenations."""
+        first, rest = a_t[0], a_t[1:]
+        d = z.shape[-1]
+        left = F.linear(z, first.weight[:, :d], first.bias)  # (B, K, hidden): U z_i + b
+        right = F.linear(z, first.weight[:, d:])  # (B, K, hidden): V z_j
+        return rest(left.unsqueeze(2) + right.unsqueeze(1)).squeeze(-1)
 
     def attention_penalty(self, A: torch.Tensor) -> torch.Tensor:
         """β_A ‖A − I‖²_F of eq. 11, summed over heads and averaged over samples."""
@@ -102,3 +129,22 @@ class TRAN(nn.Module):
             s = self.combine_heads(s.permute(0, 2, 1, 3).reshape(batch, self.n_tasks, -1))
         outputs = [layer(s[:, i]) for i, layer in enumerate(self.prediction)]
         return ModelOutput(outputs, self.attention_penalty(A), attention=A)
+
+
+FAMILY = neural_family(
+    "tran",
+    TRAN,
+    {
+        "heads": POSITIVE_INT,
+        "latent_dim": POSITIVE_INT,
+        "attention_hidden": WIDTHS,
+        "leaky_relu_slope": NON_NEGATIVE,
+        "beta_A": NON_NEGATIVE,
+        "relations": {"enum": ["dynamic", "static"]},
+    },
+    (
+        "Eq. 11's β_A‖A − I‖²_F is applied per sample and per head, averaged over a batch.",
+        "W_H of eq. 8 is one d×d matrix per head (a linear map on the concatenated heads).",
+        "The output layer of a_t has no bias (it would cancel in the softmax of eq. 4).",
+    ),
+)

@@ -108,17 +108,31 @@ def _budget_note(results: Results) -> str:
     jobs = results.jobs
     if jobs.empty or not {"best_epoch", "epochs_run"} <= set(jobs.columns):
         return ""
+    notes = []
+    if "kind" in jobs.columns:
+        linear, jobs = jobs[jobs["kind"] == "linear"], jobs[jobs["kind"] != "linear"]
+        stopped = linear[linear["solver_converged"].astype(str) == "False"]
+        if not stopped.empty:
+            notes.append(
+                f"{len(stopped)} of {len(linear)} linear fits stopped at their solver's iteration "
+                "limit (methods.<name>.max_iter) before its tolerance: "
+                + ", ".join(sorted({f"{r.problem}/{r.method}" for r in stopped.itertuples()}))
+                + "."
+            )
     cut = jobs[jobs["best_epoch"] == jobs["epochs_run"]]
     if cut.empty:
-        return "Every training job stopped early on its validation metric."
+        return " ".join(
+            ["Every neural training job stopped early on its validation metric.", *notes]
+        )
     where = ", ".join(
         f"{problem} {count}/{int((jobs['problem'] == problem).sum())}"
         for problem, count in cut.groupby("problem").size().items()
     )
-    return (
-        f"{len(cut)} of {len(jobs)} training jobs were still improving at their last allowed "
-        f"epoch (training.max_epochs), so they may not have converged: {where}."
+    budget = (
+        f"{len(cut)} of {len(jobs)} neural training jobs were still improving at their last "
+        f"allowed epoch (training.max_epochs), so they may not have converged: {where}."
     )
+    return " ".join([budget, *notes])
 
 
 def build_view(results: Results, figures_dir: Path) -> ReportView:

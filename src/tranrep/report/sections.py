@@ -144,6 +144,7 @@ def method_settings_tables(
     for method in methods:
         settings = described.get(method, {}).get("settings", {})
         pairs = flatten(settings) or [("(none)", "")]
+        pairs += [("choice", note) for note in described.get(method, {}).get("open_choices", [])]
         tables.append(SimpleTable(display.get(method, method), ("setting", "value"), tuple(pairs)))
     return tables
 
