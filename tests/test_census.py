@@ -109,7 +109,7 @@ def test_loader_rejects_processed_files_of_an_older_layout(processed_dir: Path, 
     card = json.loads((old / "card.json").read_text())
     del card["format"]
     (old / "card.json").write_text(json.dumps(card))
-    with pytest.raises(ValueError, match=r"card.json: field 'format' is None, expected 2"):
+    with pytest.raises(ValueError, match=r"card.json: field 'format' is None, expected 3"):
         load_problem("g1", "census", ["income"], old)
 
 

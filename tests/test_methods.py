@@ -71,7 +71,9 @@ def test_l2_penalty_equals_its_formula_over_all_pairs():
     columns = model.columns
     expected = 0.0
     for i, j in itertools.combinations(range(3), 2):
-        for a, b in zip(columns.encoders[i].parameters(), columns.encoders[j].parameters()):
+        for a, b in zip(
+            columns.encoders[i].parameters(), columns.encoders[j].parameters(), strict=True
+        ):
             expected += float((a - b).detach().pow(2).sum())
         hidden_i, hidden_j = columns.towers[i][0], columns.towers[j][0]  # tower hidden layer
         expected += float((hidden_i.weight - hidden_j.weight).detach().pow(2).sum())
@@ -84,7 +86,9 @@ def test_l2_penalty_is_zero_for_identical_columns_and_ignores_output_layers():
     columns = model.columns
     with torch.no_grad():
         for other in (1, 2):
-            for a, b in zip(columns.tied_parameters(0), columns.tied_parameters(other)):
+            for a, b in zip(
+                columns.tied_parameters(0), columns.tied_parameters(other), strict=True
+            ):
                 b.copy_(a)
     assert model(mixed_rows(3)).penalty.item() == 0.0
     assert len(columns.tied_parameters(0)) == len(list(columns.encoders[0].parameters())) + 2

@@ -101,7 +101,7 @@ def validate_params(config: dict, source: str = "params.yaml") -> None:
                 f"{source}: problems.{name}.metric is {problem['metric']!r}; expected one of "
                 f"{DATASET_METRICS[dataset]} for dataset {dataset!r}"
             )
-        for key in ("max_epochs", "batch_size"):
+        for key in ("max_epochs", "patience", "batch_size"):
             if name not in config["training"][key]:
                 raise ConfigError(f"{source}: training.{key} has no entry for problem {name!r}")
     from tranrep.models.registry import check_method  # imports torch: only when validating
@@ -213,7 +213,7 @@ def job_settings(config: dict, problem: str, method: str, seed: int) -> dict:
             "learning_rate": training["learning_rate"],
             "beta_W": training["beta_W"],
             "max_epochs": training["max_epochs"][problem],
-            "patience": training["patience"],
+            "patience": training["patience"][problem],
             "batch_size": training["batch_size"][problem],
             "eval_batch_size": training["eval_batch_size"],
             "log_every_epochs": training["log_every_epochs"],

@@ -155,7 +155,7 @@ def encode_features(frame: pd.DataFrame, encoding: CensusEncoding) -> tuple[np.n
 
 
 def one_hot(continuous: np.ndarray, codes: np.ndarray, cardinalities: list[int]) -> np.ndarray:
-    """The dense one-hot feature matrix (continuous columns first), as ``feature_names`` orders it."""
+    """The dense one-hot feature matrix, in the order of ``feature_names`` (continuous first)."""
     blocks = [continuous.astype(np.float32)]
     for index, size in enumerate(cardinalities):
         block = np.zeros((len(codes), size), dtype=np.float32)

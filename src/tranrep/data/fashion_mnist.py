@@ -33,7 +33,8 @@ SCHEMA = pa.schema(
         pa.field("row_id", pa.int32(), nullable=False),
         pa.field("class10", pa.int8(), nullable=False),
         pa.field("group3", pa.int8(), nullable=False),
-        pa.field("image", pa.list_(pa.uint8(), IMAGE_SIDE * IMAGE_SIDE), nullable=False),
+        # 784 row-major pixels as raw bytes: read back without per-pixel decoding
+        pa.field("image", pa.binary(IMAGE_SIDE * IMAGE_SIDE), nullable=False),
     ]
 )
 
@@ -72,8 +73,11 @@ def group_labels(labels: np.ndarray, class_to_group: dict[int, int]) -> np.ndarr
 
 
 def _table(images: np.ndarray, labels: np.ndarray, groups: np.ndarray, rows: np.ndarray):
-    flat = pa.array(images.reshape(len(images), -1).ravel(), type=pa.uint8())
-    image_column = pa.FixedSizeListArray.from_arrays(flat, IMAGE_SIDE * IMAGE_SIDE)
+    size = IMAGE_SIDE * IMAGE_SIDE
+    flat = np.ascontiguousarray(images.reshape(len(images), size), dtype=np.uint8)
+    image_column = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(size), len(images), [None, pa.py_buffer(flat.tobytes())]
+    )
     return pa.table(
         {
             "row_id": rows.astype(np.int32),
@@ -152,3 +156,12 @@ def preprocess_fashion_mnist(
         log.info("fashion_mnist %s: %d images", split, len(split_labels))
     write_json(out_dir / "card.json", card)
     return card
+
+
+def image_pixels(table: pa.Table) -> np.ndarray:
+    """The images of a processed table as uint8 (n, 28, 28)."""
+    column = table.column("image").combine_chunks()
+    data = np.frombuffer(column.buffers()[1], dtype=np.uint8)
+    side = IMAGE_SIDE
+    start = column.offset * side * side
+    return data[start : start + len(column) * side * side].reshape(len(column), side, side)

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 from tranrep.io import write_atomic
 
 SPLITS = ("train", "validation", "test")
-# Version of the processed files' layout, kept in every data card; a new layout reruns preprocessing.
-PROCESSED_FORMAT = 2
+# Version of the processed files' layout, kept in every data card; a new one reruns preprocessing.
+PROCESSED_FORMAT = 3
 
 
 def write_table(path: Path, table: pa.Table, schema: pa.Schema) -> None:

@@ -88,9 +88,8 @@ def _census_split(path: Path, tasks: list[str]) -> SplitTensors:
 
 def _fashion_split(path: Path, tasks: list[str], mean: float, std: float) -> SplitTensors:
     table = read_table(path, fashion_mnist.SCHEMA)
-    side = fashion_mnist.IMAGE_SIDE
-    pixels = table.column("image").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    images = (pixels.reshape(-1, 1, side, side).astype(np.float32) / 255.0 - mean) / std
+    pixels = fashion_mnist.image_pixels(table)[:, None]
+    images = (pixels.astype(np.float32) / 255.0 - mean) / std
     targets = [torch.from_numpy(table.column(t).to_numpy().astype(np.int64)) for t in tasks]
     return SplitTensors(torch.from_numpy(images), targets, table.column("row_id").to_numpy())
 

@@ -69,12 +69,12 @@ class FeatureTokens(nn.Module):
             )
             channels, height, width = conv_feature_shape(inputs, encoder)
             self.project = nn.Linear(channels, dim)
-            self.position = nn.Parameter(0.02 * torch.randn(height * width, dim))
+            self.position = nn.Parameter(torch.randn(height * width, dim))  # unit scale, as codes
             return
-        self.scale = nn.Parameter(0.1 * torch.randn(inputs.n_continuous, dim))
+        # unit-scale tokens (nn.Embedding's default), so that attention is not uniform at the start
+        self.scale = nn.Parameter(torch.randn(inputs.n_continuous, dim))
         self.shift = nn.Parameter(torch.zeros(inputs.n_continuous, dim))
         self.codes = nn.Embedding(sum(inputs.categories) or 1, dim)
-        nn.init.normal_(self.codes.weight, std=0.1)
         offsets = torch.tensor([0, *inputs.categories[:-1]], dtype=torch.long).cumsum(0)
         self.register_buffer("offsets", offsets, persistent=False)
 
@@ -113,7 +113,7 @@ class MRAN(nn.Module):
         self.feature_feature = Attention(embedding_dim, attention_heads)
         self.task_feature = Attention(embedding_dim, attention_heads)
         self.task_task = Attention(embedding_dim, attention_heads)
-        self.task_embeddings = nn.Parameter(0.1 * torch.randn(len(task_outputs), embedding_dim))
+        self.task_embeddings = nn.Parameter(torch.randn(len(task_outputs), embedding_dim))
         self.towers = nn.ModuleList(tower(embedding_dim, tower_hidden, n) for n in task_outputs)
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
