@@ -19,17 +19,8 @@ import scipy.sparse
 from scipy.special import expit, softmax
 
 from tranrep.data.problems import ProblemData, TaskSpec
-from tranrep.models.family import POSITIVE_INT, Family
-from tranrep.models.linear import LinearTaskModels
-
-POSITIVE = {"type": "number", "exclusiveMinimum": 0}
-# Solver iterations, by task kind: epochs of saga/lbfgs for classification, sweeps for regression.
-MAX_ITER = {
-    "type": "object",
-    "required": ["classification", "regression"],
-    "additionalProperties": False,
-    "properties": {"classification": POSITIVE_INT, "regression": POSITIVE_INT},
-}
+from tranrep.models.family import Family
+from tranrep.models.linear import MAX_ITER, POSITIVE, LinearTaskModels
 
 
 def _squared(features: np.ndarray | scipy.sparse.spmatrix) -> np.ndarray | scipy.sparse.spmatrix:

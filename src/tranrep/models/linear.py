@@ -16,8 +16,19 @@ import numpy as np
 import scipy.sparse
 
 from tranrep.data.problems import InputSpec, ProblemData, SplitTensors, TaskSpec
+from tranrep.models.family import POSITIVE_INT
 
 log = logging.getLogger(__name__)
+
+# Options shared by the linear families' schemas.
+POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+# Solver iterations, by task kind: epochs of saga/lbfgs for classification, sweeps for regression.
+MAX_ITER = {
+    "type": "object",
+    "required": ["classification", "regression"],
+    "additionalProperties": False,
+    "properties": {"classification": POSITIVE_INT, "regression": POSITIVE_INT},
+}
 
 Estimator = Any
 EstimatorFactory = Callable[[TaskSpec, int], Estimator]
