@@ -244,3 +244,19 @@ def test_registry_finds_every_family_and_checks_options():
         f"params.yaml: methods.x.family is 'nope'; expected one of {sorted(families())}"
     ]
     assert any("latent_dim" in e for e in check_method("m", {"family": "mmoe", "experts": 2.0}))
+
+
+def test_params_validation_catches_heads_that_do_not_divide_mran_width():
+    entry = {"family": "mran", "embedding_dim": 6, "attention_heads": 4, "tower_hidden": []}
+    assert check_method("mran", entry, "o.yaml") == [
+        "o.yaml: methods.mran.embedding_dim (6) must be a multiple of attention_heads (4)"
+    ]
+    assert check_method("mran", {**entry, "attention_heads": 3}) == []
+
+
+def test_bench_refuses_a_step_count_below_one():
+    from tranrep.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["bench", "--steps", "0"])
+    assert stopped.value.code == 2  # argparse's usage error, before any work

@@ -19,6 +19,16 @@ def _json(text: str) -> dict:
         raise SystemExit(f"--settings is not valid JSON: {error}") from error
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def cmd_validate(args: argparse.Namespace) -> None:
     from tranrep.config import load_params
 
@@ -95,7 +105,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> None:
     from tranrep.bench import run_bench
-    from tranrep.config import load_params
+    from tranrep.config import load_params, processed_folder
 
     config = load_params(*args.params)
     problems = args.problems or list(config["problems"])
@@ -105,6 +115,13 @@ def cmd_bench(args: argparse.Namespace) -> None:
         unknown = [n for n in names if n not in known]
         if unknown:
             raise ValueError(f"--{kind}s names {unknown}; expected some of {list(known)}")
+    for problem in problems:
+        dataset = config["problems"][problem]["dataset"]
+        card = (
+            Path(config["data"]["processed_dir"]) / processed_folder(config, dataset) / "card.json"
+        )
+        if not card.is_file():
+            raise ValueError(f"{card}: no processed data for {problem!r}; run `make data` first")
     table = run_bench(config, problems, methods, args.steps, Path(args.out))
     shown = table.drop(columns=["kind"]).round(
         {"samples_per_s": 0, "dataloader_samples_per_s": 0, "ratio_vs_dataloader": 1,
@@ -168,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--params", nargs="+", default=["params.yaml"], help="params and overrides")
     bench.add_argument("--problems", nargs="*", help="default: every configured problem")
     bench.add_argument("--methods", nargs="*", help="default: every configured method")
-    bench.add_argument("--steps", type=int, default=60, help="mini-batches timed per loop")
+    bench.add_argument(
+        "--steps", type=_positive_int, default=60, help="mini-batches timed per loop (>= 1)"
+    )
     bench.add_argument("--out", default="data/bench/bench.csv")
     bench.set_defaults(func=cmd_bench)
 

@@ -43,6 +43,8 @@ class Family:
     options: dict[str, dict]
     build: Builder
     open_choices: tuple[str, ...] = field(default=())
+    # Checks across options that a JSON schema cannot state; returns messages (none when valid).
+    check: Callable[[dict[str, Any]], list[str]] | None = None
 
     def schema(self) -> dict:
         """JSON schema of a params.yaml method entry of this family."""
@@ -58,7 +60,11 @@ class Family:
 
 
 def neural_family(
-    name: str, model_class: type, options: dict[str, dict], open_choices: tuple[str, ...] = ()
+    name: str,
+    model_class: type,
+    options: dict[str, dict],
+    open_choices: tuple[str, ...] = (),
+    check: Callable[[dict[str, Any]], list[str]] | None = None,
 ) -> Family:
     """A family whose model is ``model_class(inputs, encoder, task_outputs, **options)``."""
 
@@ -71,4 +77,4 @@ def neural_family(
             **chosen,
         )
 
-    return Family(name, "neural", options, build, open_choices)
+    return Family(name, "neural", options, build, open_choices, check)

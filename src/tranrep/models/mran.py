@@ -129,6 +129,14 @@ class MRAN(nn.Module):
         return ModelOutput(outputs, zero(self), extras={"task_relations": relations})
 
 
+def check_options(options: dict) -> list[str]:
+    """The attention heads must split the token width evenly."""
+    width, heads = options["embedding_dim"], options["attention_heads"]
+    if width % heads:
+        return [f"embedding_dim ({width}) must be a multiple of attention_heads ({heads})"]
+    return []
+
+
 FAMILY = neural_family(
     "mran",
     MRAN,
@@ -142,4 +150,5 @@ FAMILY = neural_family(
         "across the K task representations of each sample.",
         "Towers read each task's representation alone; no extra gating or output attention.",
     ),
+    check_options,
 )

@@ -42,6 +42,9 @@ def check_method(name: str, method: Any, source: str = "params.yaml") -> list[st
     for error in sorted(validator.iter_errors(method), key=lambda e: list(e.absolute_path)):
         where = ".".join(map(str, ["methods", name, *error.absolute_path]))
         messages.append(f"{source}: {where}: {error.message}")
+    family = known[method["family"]]
+    if not messages and family.check is not None:
+        messages += [f"{source}: methods.{name}.{m}" for m in family.check(method)]
     return messages
 
 
