@@ -44,7 +44,7 @@ def one_hot_rows(x: torch.Tensor) -> torch.Tensor:
 def test_input_linear_is_a_linear_map_of_the_one_hot_expansion():
     torch.manual_seed(0)
     layer = InputLinear(MIXED, 6)
-    assert MIXED.n_features == 11
+    assert MIXED.n_features == 11 and MIXED.code_offsets == (0, 3, 7)
     x = mixed_rows(20)
     weight = torch.cat([layer.dense.weight, layer.codes.weight.T], dim=1)  # (6, 11)
     expected = one_hot_rows(x) @ weight.T + layer.dense.bias

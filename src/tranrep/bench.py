@@ -49,7 +49,7 @@ def _neural_rates(model, problem, settings: dict, steps: int) -> tuple[float, fl
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
-    from tranrep.train import joint_loss, task_weight_list
+    from tranrep.train import task_weight_list, train_step
 
     training = settings["training"]
     batch = training["batch_size"]
@@ -58,10 +58,7 @@ def _neural_rates(model, problem, settings: dict, steps: int) -> tuple[float, fl
     optimizer = torch.optim.Adam(model.parameters(), lr=training["learning_rate"])
 
     def step(x, targets) -> None:
-        loss = joint_loss(model, problem, x, targets, weights, training["beta_W"])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        train_step(model, optimizer, problem, x, targets, weights, training["beta_W"])
 
     def in_memory(n_steps: int) -> float:
         generator = torch.Generator().manual_seed(0)

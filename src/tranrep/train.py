@@ -111,6 +111,23 @@ def score_outputs(
     return Evaluation(values, truths, attention, metrics)
 
 
+def train_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    problem: ProblemData,
+    x: torch.Tensor,
+    targets: list[torch.Tensor],
+    task_weights: list[float],
+    beta_W: float,
+) -> torch.Tensor:
+    """One optimiser step on the eq. 11 loss of a mini-batch; returns that loss."""
+    loss = joint_loss(model, problem, x, targets, task_weights, beta_W)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module, problem: ProblemData, split: SplitTensors, metric: str, batch_size: int
@@ -157,13 +174,10 @@ def fit(model: nn.Module, problem: ProblemData, settings: dict) -> tuple[list[di
         total, batches = 0.0, 0
         for start in range(0, len(train), training["batch_size"]):
             index = order[start : start + training["batch_size"]]
-            loss = joint_loss(
-                model, problem, train.x[index], [y[index] for y in train.y], weights,
+            loss = train_step(
+                model, optimizer, problem, train.x[index], [y[index] for y in train.y], weights,
                 training["beta_W"],
             )  # fmt: skip
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
             total, batches = total + loss.item(), batches + 1
         validation = evaluate(
             model, problem, problem.splits["validation"], metric, training["eval_batch_size"]

@@ -44,6 +44,11 @@ class InputSpec:
     categories: tuple[int, ...] = ()
 
     @property
+    def code_offsets(self) -> tuple[int, ...]:
+        """Where each nominal attribute's indicators start among all attributes' indicators."""
+        return tuple(int(v) for v in np.cumsum([0, *self.categories[:-1]]))
+
+    @property
     def n_features(self) -> int:
         """Width of one input once flattened (images) or one-hot expanded (tables)."""
         if self.kind == "image":

@@ -66,7 +66,7 @@ class InputLinear(nn.Module):
         if spec.kind == "tabular" and spec.categories:
             self.codes = nn.EmbeddingBag(sum(spec.categories), out_dim, mode="sum")
             nn.init.uniform_(self.codes.weight, -bound, bound)
-            offsets = torch.tensor([0, *spec.categories[:-1]]).cumsum(0)
+            offsets = torch.tensor(spec.code_offsets, dtype=torch.long)
             self.register_buffer("offsets", offsets, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from tranrep.data.problems import InputSpec
-from tranrep.models.base import ModelOutput
+from tranrep.models.base import ModelOutput, zero
 from tranrep.models.columns import TaskColumns
 from tranrep.models.family import POSITIVE_INT, WIDTHS, neural_family
 
@@ -62,7 +62,7 @@ class CrossStitch(nn.Module):
             mixed = torch.einsum("ij,bj...->bi...", alpha, stacked)
             hidden = list(mixed.unbind(dim=1))
         outputs = [tower(h) for tower, h in zip(self.columns.towers, hidden, strict=True)]
-        return ModelOutput(outputs, torch.zeros((), device=x.device))
+        return ModelOutput(outputs, zero(self))
 
 
 FAMILY = neural_family(

@@ -44,7 +44,7 @@ def design_matrix(inputs: InputSpec, split: SplitTensors) -> np.ndarray | scipy.
     if not inputs.categories:
         return dense
     codes = x[:, inputs.n_continuous :].astype(np.int64)
-    offsets = np.concatenate([[0], np.cumsum(inputs.categories)[:-1]])
+    offsets = np.asarray(inputs.code_offsets, dtype=np.int64)
     rows = np.repeat(np.arange(len(x)), len(inputs.categories))
     columns = (codes + offsets).ravel()
     one_hot = scipy.sparse.csr_matrix(

@@ -75,7 +75,7 @@ class FeatureTokens(nn.Module):
         self.scale = nn.Parameter(torch.randn(inputs.n_continuous, dim))
         self.shift = nn.Parameter(torch.zeros(inputs.n_continuous, dim))
         self.codes = nn.Embedding(sum(inputs.categories) or 1, dim)
-        offsets = torch.tensor([0, *inputs.categories[:-1]], dtype=torch.long).cumsum(0)
+        offsets = torch.tensor(inputs.code_offsets, dtype=torch.long)
         self.register_buffer("offsets", offsets, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
