@@ -25,3 +25,4 @@ rule all:
     input:
         REPORT_HTML,
         REPORT_TEX,
+        [REPORT_PDF] if config["report"]["pdf"] else [],

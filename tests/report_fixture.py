@@ -1,6 +1,6 @@
 """A small but complete ``results_dir`` with made-up numbers, for the report tests.
 
-The paper's values come from the package's ``paper_results.csv``; everything we "ran" is
+The paper's values come from the package's ``paper_values.csv``; everything we "ran" is
 generated from a fixed random seed, so every build of the fixture is identical.
 """
 
@@ -14,22 +14,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tranrep.paper_values import read_paper_values, table_values
+
 SEEDS: tuple[int, ...] = (0, 1, 2)
 EPOCHS = 6
-METHODS_RUN: tuple[str, ...] = ("nn", "shared_bottom", "mmoe", "tran", "mh_tran", "tran_static")
-ATTENTION_METHODS: tuple[str, ...] = ("tran", "mh_tran")
+METHODS_RUN: tuple[str, ...] = (
+    "nn", "shared_bottom", "l2_constrained", "cross_stitch", "mmoe", "mran", "tran", "mh_tran",
+    "tran_static",
+)  # fmt: skip
+SARCOS_ONLY: tuple[str, ...] = ("mran",)
+ATTENTION_METHODS: tuple[str, ...] = ("tran", "mh_tran", "tran_static")
 N_SAMPLES = {"sarcos": 8}
 PROBLEMS: dict[str, dict[str, Any]] = {
     "census_group1": {
         "title": "Census-income group I",
-        "dataset": "census_income",
+        "dataset": "census",
         "tasks": ["income", "marital"],
         "metric": "auc",
         "paper_table": 1,
     },
     "census_group2": {
         "title": "Census-income group II",
-        "dataset": "census_income",
+        "dataset": "census",
         "tasks": ["education", "marital"],
         "metric": "auc",
         "paper_table": 1,
@@ -53,22 +59,29 @@ PROBLEMS: dict[str, dict[str, Any]] = {
 QUALITY = {
     "nn": 0.96,
     "shared_bottom": 0.97,
+    "l2_constrained": 0.965,
+    "cross_stitch": 0.975,
     "mmoe": 0.98,
+    "mran": 0.98,
     "tran_static": 0.985,
     "tran": 0.99,
     "mh_tran": 0.995,
 }
 
 
-def paper_results_text() -> str:
-    """The package's copy of the paper's Tables 1-3 (with its '#' comment lines)."""
-    return resources.files("tranrep").joinpath("resources/paper_results.csv").read_text("utf-8")
+def paper_values_text() -> str:
+    """The package's copy of the paper's published values (with its '#' comment lines)."""
+    return resources.files("tranrep").joinpath("resources/paper_values.csv").read_text("utf-8")
 
 
 def _paper_frame() -> pd.DataFrame:
-    from io import StringIO
+    """The rows of the paper's Tables 1-3."""
+    return table_values(read_paper_values())
 
-    return pd.read_csv(StringIO(paper_results_text()), comment="#")
+
+def methods_for(problem: str) -> tuple[str, ...]:
+    """The methods "run" on ``problem``: MRAN on SARCOS only, as in the paper's tables."""
+    return tuple(m for m in METHODS_RUN if problem == "sarcos" or m not in SARCOS_ONLY)
 
 
 def _score(metric: str, reference: float, quality: float, noise: float) -> float:
@@ -87,7 +100,7 @@ def make_runs(rng: np.random.Generator, paper: pd.DataFrame) -> pd.DataFrame:
                 (paper.problem == problem) & (paper.method == "tran") & (paper.task == task)
             ]
             reference = float(ref["value"].iloc[0])
-            for method in METHODS_RUN:
+            for method in methods_for(problem):
                 for seed in SEEDS:
                     noise = float(rng.normal(0.0, 0.002))
                     value = _score(info["metric"], reference, QUALITY[method], noise)
@@ -116,7 +129,7 @@ def make_jobs(rng: np.random.Generator) -> pd.DataFrame:
     """One row per training job."""
     rows = []
     for p_index, problem in enumerate(PROBLEMS):
-        for m_index, method in enumerate(METHODS_RUN):
+        for m_index, method in enumerate(methods_for(problem)):
             for seed in SEEDS:
                 rows.append(
                     (
@@ -140,7 +153,7 @@ def make_curves(rng: np.random.Generator) -> pd.DataFrame:
     for problem, info in PROBLEMS.items():
         sign = -1.0 if info["metric"] == "rmse" else 1.0
         start = 3.0 if info["metric"] == "rmse" else 0.7
-        for method in METHODS_RUN:
+        for method in methods_for(problem):
             for seed in SEEDS:
                 for epoch in range(1, EPOCHS + 1):
                     gain = (1.0 - np.exp(-epoch / 2.0)) * QUALITY[method] * 0.25
@@ -156,24 +169,45 @@ def _row_softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
+def _attention_statistics(samples: np.ndarray) -> dict[str, Any]:
+    k = samples.shape[-1]
+    mean = samples.mean(axis=0)
+    return {
+        "mean": mean.round(6).tolist(),
+        "per_entry_std": samples.std(axis=0).round(6).tolist(),
+        "cross_task_share": float(mean[~np.eye(k, dtype=bool)].sum() / k),
+    }
+
+
 def make_attention(rng: np.random.Generator) -> dict[str, Any]:
-    """attention.json: mean, per-entry std and a few per-sample matrices per problem."""
+    """attention.json: per-seed statistics, the first seed's mean and samples, per problem.
+
+    TRAN-static's A is one matrix for every sample, so its per-entry std is zero.
+    """
+    heads = {"tran": 1, "mh_tran": 4, "tran_static": 1}
     out: dict[str, Any] = {}
     for problem, info in PROBLEMS.items():
         k = len(info["tasks"])
         out[problem] = {}
-        for heads, method in enumerate(ATTENTION_METHODS, start=1):
+        for method in ATTENTION_METHODS:
             base = rng.normal(0.0, 1.0, (k, k)) + 2.0 * np.eye(k)
             n = N_SAMPLES.get(problem, 3)
-            samples = _row_softmax(base + rng.normal(0.0, 0.2, (n, k, k)))
+            spread = 0.0 if method == "tran_static" else 0.2
+            per_seed = {}
+            for seed in SEEDS:
+                samples = _row_softmax(base + rng.normal(0.0, 1.0, (n, k, k)) * spread)
+                per_seed[str(seed)] = _attention_statistics(samples)
+                if seed == SEEDS[0]:
+                    first = samples
             out[problem][method] = {
                 "tasks": list(info["tasks"]),
-                "heads": 4 if heads == 2 else 1,
+                "heads": heads[method],
                 "seed": SEEDS[0],
-                "mean": samples.mean(axis=0).round(6).tolist(),
-                "per_entry_std": samples.std(axis=0).round(6).tolist(),
-                "samples": samples.round(6).tolist(),
+                "mean": per_seed[str(SEEDS[0])]["mean"],
+                "per_entry_std": per_seed[str(SEEDS[0])]["per_entry_std"],
+                "samples": first.round(6).tolist(),
                 "sample_index": sorted(int(i) for i in rng.choice(4449, n, replace=False)),
+                "per_seed": per_seed,
             }
     return out
 
@@ -209,9 +243,40 @@ def make_context(sarcos_mode: str, total_wall: float) -> dict[str, Any]:
             "sarcos": {"rows": {"train": 2669, "validation": 890, "test": 890}, "inputs": 21},
         },
         "label_correlations": {
-            "census_group1": {"ours": 0.1791, "paper": 0.1784},
-            "census_group2": {"ours": 0.2403, "paper": 0.2396},
-        },
+            "census_group1": {
+                "ours": -0.1791,
+                "paper": 0.1784,
+                "labels": "income~marital",
+                "rows": 199523,
+                "income~education": 0.2311,
+            },
+            "census_group2": {
+                "ours": -0.2403,
+                "paper": 0.2396,
+                "labels": "education~marital",
+                "rows": 199523,
+                "income~education": 0.2311,
+            },
+        },  # fmt: skip
+        "data_audit": {
+            "census": [
+                {
+                    "dataset": "census",
+                    "check": "test_rows_in_train",
+                    "value": 1234,
+                    "detail": "1,234 test rows also appear in train or validation.",
+                },
+            ],
+            "sarcos": [
+                {
+                    "dataset": "sarcos",
+                    "check": "mode",
+                    "value": sarcos_mode,
+                    "detail": f"SARCOS ran in {sarcos_mode} mode.",
+                },
+            ],
+        },  # fmt: skip
+        "report": {"alpha": 0.05, "attention_samples": 8, "sample_seed": 0},
         "choices": [
             {
                 "setting": "census.college_education",
@@ -240,7 +305,7 @@ def build_results_dir(root: Path, *, sarcos_mode: str = "reduced", seed: int = 2
     paper = _paper_frame()
     runs = make_runs(rng, paper)
     jobs = make_jobs(rng)
-    (out / "paper_results.csv").write_text(paper_results_text(), encoding="utf-8")
+    (out / "paper_values.csv").write_text(paper_values_text(), encoding="utf-8")
     runs.to_csv(out / "runs.csv", index=False)
     make_summary(runs, paper).to_csv(out / "summary.csv", index=False)
     jobs.to_csv(out / "jobs.csv", index=False)

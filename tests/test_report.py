@@ -6,7 +6,6 @@ import base64
 import math
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -156,7 +155,7 @@ def test_table_one_has_the_papers_four_columns(report: Rendered) -> None:
         ("census_group2", "education"),
         ("census_group2", "marital"),
     ]
-    # Rows in the paper's Table 3 order (as transcribed row by row in paper_results.csv), then
+    # Rows in the paper's Table 3 order (as transcribed row by row in paper_values.csv), then
     # the methods only we ran.
     paper_rows = list(results.paper.loc[results.paper["table"] == 3, "method"].unique())
     assert len(paper_rows) == 10
@@ -356,20 +355,6 @@ def test_flatten_dotted_keys_and_long_lists() -> None:
         ("ids", "list of 20 items"),
         ("names", "a, b"),
     ]
-
-
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed here")
-def test_tex_compiles_with_pdflatex(report: Rendered) -> None:
-    for _ in range(2):  # twice, as longtable needs
-        done = subprocess.run(
-            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", report.tex_path.name],
-            cwd=report.tex_path.parent,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stdout[-3000:]
-    assert report.tex_path.with_suffix(".pdf").is_file()
 
 
 def test_budget_note_counts_jobs_still_improving_at_their_last_epoch():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from tests.fixtures import build_raw_files, fixture_params, write_params
 from tranrep.config import PROJECT_ROOT
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(PROJECT_ROOT / "Snakefile")]
+PDF = shutil.which("pdflatex") is not None  # the PDF rule runs where TeX Live is installed
 pytestmark = pytest.mark.slow
 
 
@@ -39,7 +41,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("workflow")
     raw_source = build_raw_files(folder / "source")["census-income.data.gz"].parent
     shutil.copy(PROJECT_ROOT / "params.yaml", folder / "params.yaml")
-    write_params(folder / "fixture.yaml", fixture_params(raw_source))
+    write_params(folder / "fixture.yaml", {**fixture_params(raw_source), "report": {"pdf": PDF}})
     snakemake(folder, "all", "--configfile", "fixture.yaml")
     return folder
 
@@ -47,6 +49,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_full_run_produces_report_and_tables(workdir: Path):
     html = (workdir / "reports" / "fixture" / "replication.html").read_text(encoding="utf-8")
     assert (workdir / "reports" / "fixture" / "replication.tex").stat().st_size > 0
+    assert (workdir / "reports" / "fixture" / "replication.pdf").is_file() is PDF
     summary = pd.read_csv(workdir / "data" / "results" / "fixture" / "summary.csv")
     assert set(summary["problem"]) == {"census_group1", "census_group2", "fashion_mnist", "sarcos"}
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
@@ -80,7 +83,7 @@ def test_changing_a_tran_setting_reruns_only_tran_jobs(workdir: Path):
     jobs = planned_jobs(result.stdout)
     assert jobs["train"] == 4  # tran on four problems, one seed
     assert {k: v for k, v in jobs.items() if k != "total"} == {
-        "train": 4, "aggregate": 1, "report": 1, "all": 1
+        "train": 4, "aggregate": 1, "report": 1, "all": 1, **({"pdf": 1} if PDF else {})
     }  # fmt: skip
     listing = result.stdout
     trained = set(re.findall(r"Training (\w+) on", listing))
@@ -119,6 +122,43 @@ def test_missing_sarcos_train_file_names_file_and_working_mode(tmp_path: Path):
     assert "sarcos_inv.mat" in log and "absent.mat" in log
     assert "mode: reduced" in log
     assert not (tmp_path / "data" / "raw" / "sarcos_inv.mat").exists()
+
+
+def test_switching_the_pdf_off_reruns_nothing(workdir: Path):
+    override = yaml.safe_load((workdir / "fixture.yaml").read_text())
+    override["report"] = {"pdf": False}
+    write_params(workdir / "nopdf.yaml", override)
+    result = snakemake(workdir, "all", "--configfile", "nopdf.yaml", "--dry-run")
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_changing_one_runs_metric_changes_the_report(workdir: Path, tmp_path: Path):
+    copy = shutil.copytree(workdir, tmp_path / "copy", symlinks=True)
+    reports, results = copy / "reports" / "fixture", copy / "data" / "results" / "fixture"
+    before = (reports / "replication.html").read_text(encoding="utf-8")
+    metrics_path = copy / "data/runs/fixture/census_group1/tran/seed0/metrics.json"
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    metrics["test"]["income"] = 0.123456
+    metrics_path.write_text(json.dumps(metrics), encoding="utf-8")
+
+    result = snakemake(copy, "all", "--configfile", "fixture.yaml")
+    assert not re.search(r"Training \w+ on", result.stdout + result.stderr)  # no job retrained
+    after = (reports / "replication.html").read_text(encoding="utf-8")
+    tran_row = after.split('<tr data-method="tran">', 1)[1].split("</tr>", 1)[0]
+    assert "0.1235" in tran_row and "0.1235" not in before
+    table = pd.read_csv(reports / "tables" / "table-1.csv")
+    cell = table.query("method == 'tran' and problem == 'census_group1' and task == 'income'")
+    assert cell["mean"].iloc[0] == pytest.approx(0.123456)
+    runs = pd.read_csv(results / "runs.csv")
+    nn = runs.query("problem == 'census_group1' and method == 'nn' and task == 'income'")
+    comparisons = pd.read_csv(reports / "tables" / "claim-comparisons.csv")
+    versus_nn = comparisons.query(
+        "claim == 'tran_beats_all' and problem == 'census_group1' and task == 'income'"
+        " and other == 'NN'"
+    )
+    assert float(versus_nn["difference"].iloc[0]) == pytest.approx(
+        0.123456 - nn["value"].iloc[0], rel=1e-3
+    )
 
 
 def test_editing_the_sources_reruns_nothing(workdir: Path):

@@ -2,7 +2,9 @@
 
 Writes to the results folder: ``summary.csv`` (mean ± std over seeds per problem, method and
 task, beside the paper's value), ``runs.csv``, ``jobs.csv``, ``curves.csv``, ``attention.json``
-(A on the test set for the TRAN family), ``paper_results.csv`` and ``context.json``.
+(A on the test set for the TRAN family, every seed), ``paper_values.csv`` (a copy of the paper's
+published values) and ``context.json`` (settings, data cards and audit, label correlations,
+provenance).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import importlib.metadata
 import json
 import logging
+import os
 import platform
 import subprocess
 import sys
@@ -21,26 +24,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tranrep.data.audit import audit_processed
+from tranrep.data.census import LABELS
 from tranrep.io import read_json, write_atomic, write_json, write_text
 from tranrep.names import DISPLAY_NAMES
+from tranrep.paper_values import FILE_NAME as PAPER_VALUES
+from tranrep.paper_values import quoted_figures, read_paper_values, table_values
 
 log = logging.getLogger(__name__)
 
 PACKAGES = ["torch", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "snakemake",
             "jinja2", "seaborn", "matplotlib"]  # fmt: skip
 LABEL_PAIRS = {"census_group1": "income~marital", "census_group2": "education~marital"}
-
-
-def paper_results() -> pd.DataFrame:
-    """The paper's published Tables 1–3 (the one data file that holds them)."""
-    source = resources.files("tranrep") / "resources" / "paper_results.csv"
-    return pd.read_csv(source, comment="#")
-
-
-def paper_figures() -> pd.DataFrame:
-    """Derived figures quoted in the paper's text (sections 4.3–4.4)."""
-    source = resources.files("tranrep") / "resources" / "paper_figures.csv"
-    return pd.read_csv(source, comment="#")
 
 
 def run_dirs(runs_dir: Path, settings: dict) -> list[tuple[str, str, int, Path]]:
@@ -94,54 +89,113 @@ def summarise(runs: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def attention_statistics(A: np.ndarray) -> dict:
+    """Mean and per-entry std over test samples of A (heads averaged), and its cross-task share.
+
+    ``A`` is (N, H, K, K) as stored by training (eq. 5 per head). The per-entry std measures
+    how much A changes from sample to sample (zero for a static A); the cross-task share is the
+    mean off-diagonal mass of a row of the mean A, the weight a task gives the others.
+    """
+    per_sample = A.mean(axis=1)
+    mean = per_sample.mean(axis=0)
+    k = mean.shape[0]
+    off_diagonal = ~np.eye(k, dtype=bool)
+    return {
+        "mean": mean.tolist(),
+        "per_entry_std": per_sample.std(axis=0).tolist(),
+        "cross_task_share": float(mean[off_diagonal].sum() / k) if k > 1 else 0.0,
+    }
+
+
 def attention_summary(
     runs: list[tuple[str, str, int, Path]], tasks: dict[str, list[str]], n_samples: int,
     sample_seed: int,
 ) -> dict:  # fmt: skip
-    """A on the test set from each TRAN-family method's first seed: mean, spread and samples."""
+    """A on the test set of each TRAN-family method: per-seed statistics, first seed's samples.
+
+    The first seed's run also gives the figures: its mean A (Figure 2) and ``n_samples`` test
+    samples drawn with ``sample_seed`` (Figure 3).
+    """
     first_seed = min(seed for _, _, seed, _ in runs)
     summary: dict = {}
     for problem, method, seed, folder in runs:
-        if seed != first_seed:
-            continue
         with np.load(folder / "attention.npz") as stored:
             A = stored["A"]
         if A.size == 0:
             continue
-        per_sample = A.mean(axis=1)  # heads averaged: (N, K, K)
-        chosen = np.sort(
-            np.random.default_rng(sample_seed).choice(len(per_sample), n_samples, replace=False)
+        statistics = attention_statistics(A)
+        entry = summary.setdefault(problem, {}).setdefault(
+            method, {"tasks": tasks[problem], "heads": int(A.shape[1]), "per_seed": {}}
         )
-        summary.setdefault(problem, {})[method] = {
-            "tasks": tasks[problem],
-            "heads": int(A.shape[1]),
-            "seed": int(seed),
-            "mean": per_sample.mean(axis=0).tolist(),
-            "per_entry_std": per_sample.std(axis=0).tolist(),
-            "samples": per_sample[chosen].tolist(),
-            "sample_index": chosen.tolist(),
-        }
+        entry["per_seed"][str(seed)] = statistics
+        if seed == first_seed:
+            per_sample = A.mean(axis=1)
+            chosen = np.sort(
+                np.random.default_rng(sample_seed).choice(
+                    len(per_sample), min(n_samples, len(per_sample)), replace=False
+                )
+            )
+            entry |= {
+                "seed": int(seed),
+                "mean": statistics["mean"],
+                "per_entry_std": statistics["per_entry_std"],
+                "samples": per_sample[chosen].tolist(),
+                "sample_index": chosen.tolist(),
+            }
     return summary
 
 
 def label_correlations(processed_dir: Path, problems: dict) -> dict:
-    """Pearson correlation of the two labels of each Census group, ours beside the paper's."""
-    card_path = processed_dir / "census" / "card.json"  # census has one processed folder
-    if not card_path.exists():
+    """Pearson correlations of the Census labels on the training split, beside the paper's.
+
+    Beside each group's pair, the row count and the income~education correlation are kept: the
+    report compares the two groups' correlations, which share the marital label, with a test
+    for dependent correlations.
+    """
+    train_path = processed_dir / "census" / "train.parquet"  # census has one processed folder
+    if not train_path.exists():
         return {}
-    card = read_json(card_path)
-    figures = paper_figures()
-    quoted = figures[figures["quantity"] == "label_pearson_correlation"].set_index("problem")
+    labels = pd.read_parquet(train_path, columns=LABELS).astype(float)
+    quoted = quoted_figures(read_paper_values(), "label_pearson_correlation")
+    quoted = quoted.set_index("problem")["value"]
+    between = float(labels["income"].corr(labels["education"]))
     return {
         problem: {
-            "ours": card["label_pearson_train"][pair],
-            "paper": float(quoted.loc[problem, "value"]),
+            "ours": float(labels[pair.split("~")[0]].corr(labels[pair.split("~")[1]])),
+            "paper": float(quoted.get(problem, np.nan)),
             "labels": pair,
             "split": "train",
+            "rows": len(labels),
+            "income~education": between,
         }
         for problem, pair in LABEL_PAIRS.items()
         if problem in problems
     }
+
+
+def hardware() -> dict:
+    """CPU, memory and accelerators of the machine that aggregated (and, usually, trained)."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.read_text(errors="replace").splitlines()
+            if line.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    info = {"cpu": cpu, "logical_cpus": os.cpu_count() or 0}
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                info["memory_gib"] = round(int(line.split()[1]) / 2**20, 1)
+    import torch
+
+    info["cuda_devices"] = (
+        ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())) or "none"
+    )
+    return info
 
 
 def provenance(settings: dict) -> dict:
@@ -169,7 +223,8 @@ def provenance(settings: dict) -> dict:
         "params_sha256": hashlib.sha256(canonical).hexdigest(),
         "data_hashes": settings["data_hashes"],
         "packages": versions,
-        "platform": f"{platform.platform()}, {platform.processor() or platform.machine()}",
+        "platform": platform.platform(),
+        "hardware": hardware(),
         "python": sys.version.split()[0],
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -179,8 +234,7 @@ def aggregate(settings: dict, runs_dir: Path, processed_dir: Path, out_dir: Path
     """Write every results file the report reads."""
     runs = run_dirs(runs_dir, settings)
     metrics, jobs, curves = collect(runs)
-    paper = paper_results()
-    summary = summarise(metrics, paper)
+    summary = summarise(metrics, table_values(read_paper_values()))
     tasks = {name: problem["tasks"] for name, problem in settings["problems"].items()}
     report = settings["report"]
     attention = attention_summary(runs, tasks, report["attention_samples"], report["sample_seed"])
@@ -203,15 +257,23 @@ def aggregate(settings: dict, runs_dir: Path, processed_dir: Path, out_dir: Path
         "sarcos_mode": settings["sarcos_mode"],
         "data_cards": cards,
         "label_correlations": label_correlations(processed_dir, settings["problems"]),
+        "data_audit": {
+            dataset: audit_processed(dataset, processed_dir / folder)
+            for dataset, folder in sorted(settings["processed_folders"].items())
+        },
+        "report": settings["report"],
         "choices": settings["choices"],
         "provenance": provenance(settings),
         "total_wall_time_s": float(jobs["wall_time_s"].sum()),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = {"summary": summary, "runs": metrics, "jobs": jobs, "curves": curves,
-              "paper_results": paper}  # fmt: skip
+    tables = {"summary": summary, "runs": metrics, "jobs": jobs, "curves": curves}
     for name, table in tables.items():
         write_atomic(out_dir / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
     write_text(out_dir / "attention.json", json.dumps(attention) + "\n")
+    write_text(
+        out_dir / PAPER_VALUES,
+        (resources.files("tranrep") / "resources" / PAPER_VALUES).read_text("utf-8"),
+    )
     write_json(out_dir / "context.json", context)
     log.info("aggregated %d jobs into %s", len(runs), out_dir)

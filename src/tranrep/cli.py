@@ -141,7 +141,15 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     from tranrep.report.render import render_report
 
-    render_report(Path(args.results), Path(args.html), Path(args.tex), Path(args.figures))
+    render_report(
+        Path(args.results), Path(args.html), Path(args.tex), Path(args.figures), Path(args.tables)
+    )
+
+
+def cmd_pdf(args: argparse.Namespace) -> None:
+    from tranrep.report.pdf import compile_pdf
+
+    compile_pdf(Path(args.tex), Path(args.pdf))  # logs the path and page count
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,12 +206,18 @@ def build_parser() -> argparse.ArgumentParser:
     aggregate.add_argument("--out-dir", required=True)
     aggregate.set_defaults(func=cmd_aggregate)
 
-    report = sub.add_parser("report", help="render the HTML and LaTeX report")
+    report = sub.add_parser("report", help="render the HTML and LaTeX report, figures, CSVs")
     report.add_argument("--results", required=True)
     report.add_argument("--html", required=True)
     report.add_argument("--tex", required=True)
-    report.add_argument("--figures", required=True)
+    report.add_argument("--figures", required=True, help="folder for the PNG figures")
+    report.add_argument("--tables", required=True, help="folder for the tables as CSV")
     report.set_defaults(func=cmd_report)
+
+    pdf = sub.add_parser("pdf", help="compile the LaTeX report to PDF with pdflatex")
+    pdf.add_argument("--tex", required=True, help="the report's .tex (figures relative to it)")
+    pdf.add_argument("--pdf", required=True, help="where to write the PDF")
+    pdf.set_defaults(func=cmd_pdf)
     return parser
 
 

@@ -282,7 +282,8 @@ def aggregate_settings(config: dict) -> dict:
         "methods": config["methods"],
         "grid": [list(pair) for pair in grid(config)],
         "sarcos_mode": config["sarcos"]["mode"],
-        "report": config["report"],
+        # report.pdf only adds the PDF rule: toggling it must not re-aggregate.
+        "report": {k: v for k, v in config["report"].items() if k != "pdf"},
         "data_hashes": {f: config["data"]["files"][f]["hash"] for f in used_files},
         "choices": choices(config),
         "method_notes": method_notes(config),

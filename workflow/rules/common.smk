@@ -19,7 +19,7 @@ REPORT_HTML = f"{REPORTS}/replication.html"
 REPORT_TEX = f"{REPORTS}/replication.tex"
 SPLITS = ["train", "validation", "test"]
 RUN_FILES = ["metrics.json", "predictions.parquet", "attention.npz", "curve.csv"]
-RESULT_FILES = ["summary.csv", "runs.csv", "jobs.csv", "curves.csv", "paper_results.csv",
+RESULT_FILES = ["summary.csv", "runs.csv", "jobs.csv", "curves.csv", "paper_values.csv",
                 "attention.json", "context.json"]
 SOURCES_FILE = f".snakemake/tranrep/{EXPERIMENT}-sources.json"
 write_json(SOURCES_FILE, settings.source_lists(config))

@@ -1,4 +1,6 @@
-# Aggregation over seeds and the rendered report.
+# Aggregation over seeds, the rendered report and its PDF.
+
+REPORT_PDF = f"{REPORTS}/replication.pdf"
 
 
 rule aggregate:
@@ -8,7 +10,7 @@ rule aggregate:
             for problem, method in settings.grid(config)
             for seed in config["seeds"]
         ],
-        cards=[processed_files(d)[-1] for d in settings.datasets(config)],
+        processed=[f for d in settings.datasets(config) for f in processed_files(d)],
     output:
         [f"{RESULTS}/{name}" for name in RESULT_FILES],
     params:
@@ -31,6 +33,7 @@ rule report:
         html=REPORT_HTML,
         tex=REPORT_TEX,
         figures=directory(f"{REPORTS}/figures"),
+        tables=directory(f"{REPORTS}/tables"),
     log:
         f"{LOGS}/report.log",
     conda:
@@ -39,4 +42,20 @@ rule report:
         "Rendering {output.html} and {output.tex}"
     shell:
         "tranrep report --results {RESULTS} --html {output.html} --tex {output.tex}"
-        " --figures {output.figures} > {log} 2>&1"
+        " --figures {output.figures} --tables {output.tables} > {log} 2>&1"
+
+
+rule pdf:
+    input:
+        tex=REPORT_TEX,
+        figures=rules.report.output.figures,
+    output:
+        REPORT_PDF,
+    log:
+        f"{LOGS}/pdf.log",
+    conda:
+        "../../envs/environment.yaml"
+    message:
+        "Compiling {output} with pdflatex"
+    shell:
+        "tranrep pdf --tex {input.tex} --pdf {output} > {log} 2>&1"

@@ -125,9 +125,9 @@ def preprocess_sarcos(
         card["reduced_fractions"] = reduced_fractions
     else:
         card |= {"validation_fraction": validation_fraction, "split_seed": split_seed}
-        test_inputs = {row.tobytes() for row in np.round(test[:, :N_INPUTS], 6)}
+        train_inputs = {row.tobytes() for row in np.round(train[:, :N_INPUTS], 6)}
         card["test_inputs_in_train_file"] = int(
-            sum(row.tobytes() in test_inputs for row in np.round(train[:, :N_INPUTS], 6))
+            sum(row.tobytes() in train_inputs for row in np.round(test[:, :N_INPUTS], 6))
         )
     for split in SPLITS:
         matrix, rows = splits[split]

@@ -63,6 +63,7 @@ TEX_UNICODE: dict[str, str] = {
     "”": "''",
     "‘": "`",
     "’": "'",
+    "§": r"\S{}",
     "\u00a0": "~",
 }
 BREAK_EVERY = 8

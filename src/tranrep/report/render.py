@@ -1,9 +1,9 @@
 """Render the replication report (HTML and LaTeX) from an aggregated results folder.
 
-The entry point is :func:`render_report`. It reads ``summary.csv``, ``paper_results.csv``,
-``runs.csv``, ``jobs.csv``, ``curves.csv``, ``attention.json`` and ``context.json``, draws the
-figures, and fills the two Jinja templates in ``templates/``. Both documents show the same
-sections, built once as a plain view model.
+The entry point is :func:`render_report`. It reads ``summary.csv``, ``paper_values.csv``,
+``runs.csv``, ``jobs.csv``, ``curves.csv``, ``attention.json`` and ``context.json``, checks the
+paper's claims, draws the figures, fills the two Jinja templates in ``templates/`` and writes
+every table as CSV. Both documents show the same sections, built once as a plain view model.
 """
 
 from __future__ import annotations
@@ -16,8 +16,18 @@ import jinja2
 import pandas as pd
 
 from tranrep.io import write_bytes
+from tranrep.report.claims import DEFAULT_ALPHA, FAILS, HOLDS, INCONCLUSIVE, Claim, ClaimChecker
+from tranrep.report.derived import dynamics, improvements
+from tranrep.report.export import write_tables
 from tranrep.report.figure_groups import FigureGroup, ReportFigures
 from tranrep.report.figures import FigureOutput
+from tranrep.report.findings import (
+    audit_table,
+    claims_table,
+    comparisons_table,
+    dynamics_table,
+    improvements_table,
+)
 from tranrep.report.formatting import as_float, finite, format_duration
 from tranrep.report.latex import latex_environment
 from tranrep.report.results import (
@@ -74,6 +84,14 @@ class ReportView:
     total_wall: str
     budget_note: str
     statement: str
+    claims: list[Claim]
+    verdicts: str
+    alpha: float
+    claims_table: SimpleTable
+    comparisons: SimpleTable
+    improvements: SimpleTable
+    dynamics: SimpleTable
+    audit: SimpleTable
     reduced: bool
     reduced_text: str
     tables: list[ResultTable]
@@ -135,6 +153,15 @@ def _budget_note(results: Results) -> str:
     return " ".join([budget, *notes])
 
 
+def _verdict_counts(claims: list[Claim]) -> str:
+    """'Of 19 claims checked, 3 hold, 10 do not hold and 6 are inconclusive.'"""
+    counts = {v: sum(c.verdict == v for c in claims) for v in (HOLDS, FAILS, INCONCLUSIVE)}
+    return (
+        f"Of {len(claims)} claims checked, {counts[HOLDS]} hold, {counts[FAILS]} do not hold "
+        f"and {counts[INCONCLUSIVE]} are inconclusive."
+    )
+
+
 def build_view(results: Results, figures_dir: Path) -> ReportView:
     """Compute every section of the report and draw its figures."""
     context = results.context
@@ -146,6 +173,8 @@ def build_view(results: Results, figures_dir: Path) -> ReportView:
     wall_per_method, jobs = job_tables(results.jobs, methods, infos, display)
     provenance = context.get("provenance", {})
     figures = ReportFigures(results, infos, display, figures_dir)
+    alpha = float(context.get("report", {}).get("alpha", DEFAULT_ALPHA))
+    claims = ClaimChecker(results, infos, display, alpha).all_claims()
     return ReportView(
         title=f"Replication report: {PAPER_TITLE} (Ma and Tan)",
         experiment=str(context.get("experiment", "")),
@@ -155,6 +184,14 @@ def build_view(results: Results, figures_dir: Path) -> ReportView:
         total_wall=_total_wall(results),
         budget_note=_budget_note(results),
         statement=win_statement(tables, display),
+        claims=claims,
+        verdicts=_verdict_counts(claims),
+        alpha=alpha,
+        claims_table=claims_table(claims),
+        comparisons=comparisons_table(claims, display),
+        improvements=improvements_table(improvements(results, infos), display),
+        dynamics=dynamics_table(dynamics(results), infos, display),
+        audit=audit_table(context),
         reduced=is_reduced(context),
         reduced_text=REDUCED_SARCOS_TEXT,
         tables=tables,
@@ -195,18 +232,45 @@ def render_tex(view: ReportView, tex_path: Path) -> str:
     return env.get_template(TEX_TEMPLATE).render(view=view, graphic=graphic)
 
 
-def render_report(results_dir: Path, html_path: Path, tex_path: Path, figures_dir: Path) -> None:
+def csv_tables(view: ReportView) -> dict[str, SimpleTable]:
+    """The plain tables saved as CSV beside the report, by file name."""
+    tables = {
+        "claims": view.claims_table,
+        "claim-comparisons": view.comparisons,
+        "relative-improvements": view.improvements,
+        "attention-dynamics": view.dynamics,
+        "data-audit": view.audit,
+        "choices": view.choices,
+        "parameters": view.parameters,
+        "wall-time-per-method": view.wall_per_method,
+        "jobs": view.jobs,
+    }
+    if view.correlations is not None:
+        tables["label-correlations"] = view.correlations
+    return tables
+
+
+def render_report(
+    results_dir: Path,
+    html_path: Path,
+    tex_path: Path,
+    figures_dir: Path,
+    tables_dir: Path | None = None,
+) -> None:
     """Build the replication report from ``results_dir``.
 
     Writes ``html_path`` (self-contained, figures embedded), ``tex_path`` (pdflatex, figures
-    included from ``figures_dir`` relative to the .tex file) and the PNG figures. Every file is
-    written atomically.
+    included from ``figures_dir`` relative to the .tex file), the PNG figures and every table as
+    CSV in ``tables_dir`` (default: ``tables/`` beside the HTML). Every file is written
+    atomically.
     """
     html_path, tex_path, figures_dir = Path(html_path), Path(tex_path), Path(figures_dir)
+    tables_dir = Path(tables_dir) if tables_dir is not None else html_path.parent / "tables"
     log.info("rendering report from %s", results_dir)
     results = load_results(Path(results_dir))
     figures_dir.mkdir(parents=True, exist_ok=True)
     view = build_view(results, figures_dir)
+    write_tables(tables_dir, view.tables, csv_tables(view))
     write_bytes(html_path, render_html(view).encode("utf-8"))
     log.info("wrote %s", html_path)
     write_bytes(tex_path, render_tex(view, tex_path).encode("utf-8"))

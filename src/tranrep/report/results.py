@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 import pandas as pd
 
 from tranrep.names import DISPLAY_NAMES, PAPER_METHOD_ORDER
+from tranrep.paper_values import FILE_NAME as PAPER_VALUES
+from tranrep.paper_values import read_paper_values, table_values
 from tranrep.report.formatting import as_float, finite
 
 FALLBACK_TITLES: dict[str, str] = {
@@ -27,7 +30,8 @@ class Results:
     """Everything the aggregation step wrote to ``results_dir``."""
 
     summary: pd.DataFrame
-    paper: pd.DataFrame
+    paper: pd.DataFrame  # the rows of the paper's Tables 1-3, with their table number
+    paper_values: pd.DataFrame  # every published value, figures quoted in the text included
     runs: pd.DataFrame
     jobs: pd.DataFrame
     curves: pd.DataFrame
@@ -38,13 +42,15 @@ class Results:
 def load_results(results_dir: Path) -> Results:
     """Read the seven result files of ``results_dir``."""
     results_dir = Path(results_dir)
+    paper_values = read_paper_values(results_dir / PAPER_VALUES)
 
     def read_json(name: str) -> dict[str, Any]:
         return json.loads((results_dir / name).read_text(encoding="utf-8"))
 
     return Results(
         summary=pd.read_csv(results_dir / "summary.csv"),
-        paper=pd.read_csv(results_dir / "paper_results.csv", comment="#"),
+        paper=table_values(paper_values),
+        paper_values=paper_values,
         runs=pd.read_csv(results_dir / "runs.csv"),
         jobs=pd.read_csv(results_dir / "jobs.csv"),
         curves=pd.read_csv(results_dir / "curves.csv"),
@@ -95,7 +101,7 @@ def _table_number(value: Any) -> int | None:
 
 
 def _problem_info(name: str, results: Results) -> ProblemInfo:
-    """Merge what context.json, paper_results.csv and summary.csv say about one problem."""
+    """Merge what context.json, the paper's tables and summary.csv say about one problem."""
     ctx = results.context.get("problems", {}).get(name, {})
     paper = results.paper[results.paper["problem"] == name]
     ours = results.summary[results.summary["problem"] == name]
@@ -126,6 +132,11 @@ def problem_infos(results: Results) -> dict[str, ProblemInfo]:
         ]
     )
     return {str(name): _problem_info(str(name), results) for name in names}
+
+
+def dataset_title(problem: ProblemInfo) -> str:
+    """The data set's part of a problem's title: 'Census-income' of 'Census-income, group I'."""
+    return re.split(r",? group ", problem.title, maxsplit=1)[0]
 
 
 def problem_title(problem: str, infos: Mapping[str, ProblemInfo]) -> str:

@@ -18,7 +18,14 @@ from tranrep.report.formatting import (
     finite,
     format_value,
 )
-from tranrep.report.results import ProblemInfo, Results, is_reduced, method_order, unique
+from tranrep.report.results import (
+    ProblemInfo,
+    Results,
+    dataset_title,
+    is_reduced,
+    method_order,
+    unique,
+)
 
 WIDE_TABLE_COLUMNS = 4
 
@@ -136,7 +143,7 @@ def _summary_index(summary: pd.DataFrame) -> dict[tuple[str, str, str], dict[str
 
 
 def _paper_index(paper: pd.DataFrame) -> dict[tuple[str, str, str], float]:
-    """paper_results.csv keyed by (problem, method, task)."""
+    """The paper's table values keyed by (problem, method, task)."""
     return {
         (str(r["problem"]), str(r["method"]), str(r["task"])): as_float(r["value"])
         for r in paper.to_dict("records")
@@ -192,7 +199,7 @@ def _build_rows(
 
 def _table_caption(problems: Sequence[ProblemInfo], reduced: bool) -> str:
     """Caption naming the data sets and metric and explaining each cell."""
-    datasets = ", ".join(unique(p.title.split(" group ")[0] for p in problems))
+    datasets = ", ".join(unique(dataset_title(p) for p in problems))
     metrics = unique(p.metric for p in problems)
     direction = "; ".join(
         f"{METRIC_LABEL.get(m, m)}: {'higher' if HIGHER_IS_BETTER.get(m, True) else 'lower'}"

@@ -1,0 +1,28 @@
+"""Aggregation's statistics of the attention matrix A."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tranrep.aggregate import attention_statistics
+
+
+def test_a_static_attention_has_zero_spread_and_its_cross_task_share():
+    A = np.tile(np.array([[0.8, 0.2], [0.4, 0.6]]), (5, 1, 1, 1))  # 5 samples, 1 head
+    stats = attention_statistics(A)
+    assert np.asarray(stats["per_entry_std"]) == pytest.approx(np.zeros((2, 2)))
+    assert stats["cross_task_share"] == pytest.approx((0.2 + 0.4) / 2)
+
+
+def test_heads_are_averaged_before_the_spread_across_samples():
+    one = np.array([[1.0, 0.0], [0.0, 1.0]])
+    two = np.array([[0.0, 1.0], [1.0, 0.0]])
+    # Two heads that swap per sample: each sample's head average is 0.5 everywhere.
+    A = np.stack([np.stack([one, two]), np.stack([two, one])])
+    stats = attention_statistics(A)
+    assert np.asarray(stats["mean"]) == pytest.approx(np.full((2, 2), 0.5))
+    assert np.asarray(stats["per_entry_std"]) == pytest.approx(np.zeros((2, 2)))
+    # Without the heads' average the samples differ: one head alone varies.
+    varied = attention_statistics(A[:, :1])
+    assert np.asarray(varied["per_entry_std"]) == pytest.approx(np.full((2, 2), 0.5))
