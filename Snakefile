@@ -21,8 +21,9 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/report.smk"
 
 
+# Every output of the report is requested: Snakemake checks only requested outputs for being
+# missing, so a report folder added by an update of the pipeline is made on the next run.
 rule all:
     input:
-        REPORT_HTML,
-        REPORT_TEX,
+        rules.report.output,
         [REPORT_PDF] if config["report"]["pdf"] else [],

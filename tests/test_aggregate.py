@@ -26,3 +26,9 @@ def test_heads_are_averaged_before_the_spread_across_samples():
     # Without the heads' average the samples differ: one head alone varies.
     varied = attention_statistics(A[:, :1])
     assert np.asarray(varied["per_entry_std"]) == pytest.approx(np.full((2, 2), 0.5))
+
+
+def test_a_static_attention_over_many_float32_samples_has_no_spread():
+    matrix = np.array([[0.77699244, 0.2230075], [0.27814004, 0.72186]], dtype=np.float32)
+    A = np.broadcast_to(matrix, (49_881, 1, 2, 2)).astype(np.float32)  # a Census test set
+    assert np.asarray(attention_statistics(A)["per_entry_std"]).max() < 1e-9

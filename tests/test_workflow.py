@@ -132,6 +132,23 @@ def test_switching_the_pdf_off_reruns_nothing(workdir: Path):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_changing_the_significance_level_rerenders_without_training(workdir: Path):
+    override = yaml.safe_load((workdir / "fixture.yaml").read_text())
+    override["report"] = {**override.get("report", {}), "alpha": 0.01}
+    write_params(workdir / "alpha.yaml", override)
+    result = snakemake(workdir, "all", "--configfile", "alpha.yaml", "--dry-run")
+    jobs = {k: v for k, v in planned_jobs(result.stdout).items() if k != "total"}
+    assert jobs == {"aggregate": 1, "report": 1, "all": 1, **({"pdf": 1} if PDF else {})}
+
+
+def test_a_missing_report_folder_is_remade(workdir: Path, tmp_path: Path):
+    copy = shutil.copytree(workdir, tmp_path / "copy", symlinks=True)
+    shutil.rmtree(copy / "reports" / "fixture" / "tables")
+    result = snakemake(copy, "all", "--configfile", "fixture.yaml", "--dry-run")
+    jobs = {k: v for k, v in planned_jobs(result.stdout).items() if k != "total"}
+    assert jobs == {"report": 1, "all": 1, **({"pdf": 1} if PDF else {})}
+
+
 def test_changing_one_runs_metric_changes_the_report(workdir: Path, tmp_path: Path):
     copy = shutil.copytree(workdir, tmp_path / "copy", symlinks=True)
     reports, results = copy / "reports" / "fixture", copy / "data" / "results" / "fixture"

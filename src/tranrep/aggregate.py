@@ -96,7 +96,8 @@ def attention_statistics(A: np.ndarray) -> dict:
     how much A changes from sample to sample (zero for a static A); the cross-task share is the
     mean off-diagonal mass of a row of the mean A, the weight a task gives the others.
     """
-    per_sample = A.mean(axis=1)
+    # float64: float32 sums over ~50,000 samples drift by ~1e-4, enough to fake a varying A.
+    per_sample = A.astype(np.float64).mean(axis=1)
     mean = per_sample.mean(axis=0)
     k = mean.shape[0]
     off_diagonal = ~np.eye(k, dtype=bool)
