@@ -33,6 +33,10 @@ from tranrep.paper_values import quoted_figures, read_paper_values, table_values
 
 log = logging.getLogger(__name__)
 
+# Version of what aggregation computes; the aggregate rule's params carry it, so raising it when
+# the results change meaning (a new statistic, a fixed computation) re-aggregates existing runs.
+RESULTS_FORMAT = 2
+
 PACKAGES = ["torch", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "snakemake",
             "jinja2", "seaborn", "matplotlib"]  # fmt: skip
 LABEL_PAIRS = {"census_group1": "income~marital", "census_group2": "education~marital"}

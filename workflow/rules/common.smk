@@ -5,6 +5,7 @@ import re
 import shlex
 
 from tranrep import config as settings
+from tranrep.aggregate import RESULTS_FORMAT
 from tranrep.data.parquet import PROCESSED_FORMAT
 from tranrep.io import write_json
 

@@ -15,6 +15,7 @@ rule aggregate:
         [f"{RESULTS}/{name}" for name in RESULT_FILES],
     params:
         settings=lambda wc: as_arg(settings.aggregate_settings(config)),
+        format=RESULTS_FORMAT,  # a change in what aggregation computes reruns this rule
     log:
         f"{LOGS}/aggregate.log",
     conda:
