@@ -118,3 +118,10 @@ def test_override_must_be_a_mapping(tmp_path: Path):
     path.write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="list.yaml: the top level must be a mapping"):
         load_params(PROJECT_ROOT / "params.yaml", path)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_number_that_is_not_finite_is_named(params, value):
+    params["report"]["alpha"] = value
+    with pytest.raises(ConfigError, match=r"report\.alpha is not a finite number"):
+        validate_params(params)

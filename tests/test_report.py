@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 import shutil
@@ -392,3 +393,49 @@ def test_budget_note_leaves_linear_fits_out_and_names_unconverged_solvers():
     assert note.startswith("Every neural training job stopped early")
     assert "2 of 3 linear fits stopped at their solver's iteration limit" in note
     assert note.endswith("a/lasso, b/lasso.")
+
+
+# --------------------------------------------------------------------------------------------
+# A results folder that would mislead the report is refused, naming the file and the field
+
+
+def _broken_copy(report: Rendered, tmp_path: Path, name: str, edit) -> Path:
+    results = shutil.copytree(report.results, tmp_path / "results")
+    path = results / name
+    if name.endswith(".csv"):
+        frame = pd.read_csv(path, comment="#")
+        frame = edit(frame)
+        frame.to_csv(path, index=False)
+    else:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        edit(data)
+        path.write_text(json.dumps(data), encoding="utf-8")
+    return results
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "message"),
+    [
+        ("runs.csv", lambda f: f.drop(columns="seed"), r"runs\.csv: missing column.*'seed'"),
+        ("runs.csv", lambda f: pd.concat([f, f.head(1)]), r"runs\.csv: 2 rows repeat the key"),
+        ("runs.csv", lambda f: f.assign(value=f["value"].astype(object).where(f.index > 0, "abc")),
+         r"runs\.csv: column 'value' holds 'abc' \(row 2\); expected a number"),
+        ("summary.csv", lambda f: f.assign(metric="RMSE"),
+         r"summary\.csv: column 'metric' holds \['RMSE'\]; expected one of"),
+        ("context.json", lambda d: d.update(sarcos_mode="reduce"),
+         r"context\.json: sarcos_mode is 'reduce'; expected one of"),
+        ("context.json", lambda d: d["report"].update(alpha=1.5),
+         r"context\.json: report\.alpha is 1\.5; expected a number in \(0, 1\)"),
+        ("attention.json", lambda d: d["sarcos"]["tran"].update(mean=[[0.5, 0.5]]),
+         r"attention\.json: sarcos\.tran\.mean: shape \(1, 2\); expected \(7, 7\)"),
+        ("paper_values.csv", lambda f: f.assign(source=f["source"].replace("Table 1", "Tabel 1")),
+         r"paper_values\.csv: source 'Tabel 1'"),
+    ],
+)  # fmt: skip
+def test_a_misleading_results_folder_is_refused(
+    report: Rendered, tmp_path: Path, name: str, edit, message: str
+) -> None:
+    results = _broken_copy(report, tmp_path, name, edit)
+    with pytest.raises(ValueError, match=message):
+        render_into(tmp_path, results)
+    assert not (tmp_path / "reports" / "replication.html").exists()

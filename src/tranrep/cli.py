@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         log.error("%s", error)
         raise SystemExit(1) from error
     except KeyError as error:
-        log.error("the settings given to `tranrep %s` lack the key %s", args.command, error)
+        log.error("`tranrep %s`: an input lacks the expected key %s", args.command, error)
         raise SystemExit(1) from error
 
 

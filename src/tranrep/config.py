@@ -7,6 +7,7 @@ params change) reruns exactly the jobs that a change in params.yaml touches.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +80,28 @@ def deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
+def _not_finite_numbers(value: Any, path: str = "") -> list[str]:
+    """Dotted paths of NaN or infinite numbers (YAML's .nan and .inf pass a JSON schema)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [path or "(top level)"]
+    if isinstance(value, dict):
+        return [
+            p for k, v in value.items() for p in _not_finite_numbers(v, f"{path}.{k}".lstrip("."))
+        ]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _not_finite_numbers(v, f"{path}[{i}]")]
+    return []
+
+
 def validate_params(config: dict, source: str = "params.yaml") -> None:
     """Check ``config`` against the schema and the cross-field rules; raise ConfigError."""
     schema = yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
     validator = ParamsValidator(schema)
+    not_finite = _not_finite_numbers(config)
+    if not_finite:
+        raise ConfigError(
+            f"{source}: {not_finite[0]} is not a finite number; expected a real value"
+        )
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         lines = [f"  - {'.'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message}"

@@ -9,6 +9,7 @@ import pandas as pd
 
 FILE_NAME = "paper_values.csv"
 TABLE_PREFIX = "Table "
+SOURCE_PATTERN = r"Table \d+|Section \d+(\.\d+)*"
 
 
 def read_paper_values(path: Path | None = None) -> pd.DataFrame:
@@ -17,12 +18,33 @@ def read_paper_values(path: Path | None = None) -> pd.DataFrame:
     Reads the package's copy unless ``path`` names another (a results folder keeps one).
     """
     source = path if path is not None else resources.files("tranrep") / "resources" / FILE_NAME
-    frame = pd.read_csv(source, comment="#", keep_default_na=False, na_values={"value": [""]})
+    frame = pd.read_csv(source, comment="#", dtype=str, keep_default_na=False)
     expected = {"source", "problem", "method", "task", "metric", "value"}
     missing = expected - set(frame.columns)
     if missing:
         raise ValueError(
             f"{source}: missing columns {sorted(missing)}; expected {sorted(expected)}"
+        )
+    sources = frame["source"].astype(str)
+    unknown = sources[~sources.str.fullmatch(SOURCE_PATTERN)]
+    if not unknown.empty:
+        raise ValueError(
+            f"{source}: source {unknown.iloc[0]!r} (data row {unknown.index[0] + 1}); "
+            "expected 'Table <n>' or 'Section <n.n>'"
+        )
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    if values.isna().any():
+        row = int(values.isna().to_numpy().argmax())
+        raise ValueError(
+            f"{source}: value {frame['value'].iloc[row]!r} (data row {row + 1}); expected a number"
+        )
+    frame["value"] = values.astype(float)
+    key = ["source", "problem", "method", "task", "metric"]
+    repeated = frame[frame.duplicated(key, keep=False)]
+    if not repeated.empty:
+        raise ValueError(
+            f"{source}: {len(repeated)} rows repeat the key ({', '.join(key)}), e.g. "
+            f"{tuple(repeated.iloc[0][key])}; expected one value per key"
         )
     return frame
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -15,8 +14,16 @@ import pandas as pd
 from tranrep.names import DISPLAY_NAMES, PAPER_METHOD_ORDER
 from tranrep.paper_values import FILE_NAME as PAPER_VALUES
 from tranrep.paper_values import read_paper_values, table_values
+from tranrep.report.checks import (
+    check_attention,
+    check_context,
+    check_metrics,
+    read_csv,
+    read_json_object,
+)
 from tranrep.report.formatting import as_float, finite
 
+CSV_NAMES = ("summary", "runs", "jobs", "curves")
 FALLBACK_TITLES: dict[str, str] = {
     "census_group1": "Census-income group I",
     "census_group2": "Census-income group II",
@@ -40,22 +47,24 @@ class Results:
 
 
 def load_results(results_dir: Path) -> Results:
-    """Read the seven result files of ``results_dir``."""
+    """Read and check the seven result files of ``results_dir`` (see :mod:`.checks`)."""
     results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise ValueError(f"{results_dir}: no such results folder; run the aggregate step first")
     paper_values = read_paper_values(results_dir / PAPER_VALUES)
-
-    def read_json(name: str) -> dict[str, Any]:
-        return json.loads((results_dir / name).read_text(encoding="utf-8"))
-
+    tables = {name: read_csv(results_dir / f"{name}.csv") for name in CSV_NAMES}
+    for name in ("summary", "runs"):
+        check_metrics(tables[name], results_dir / f"{name}.csv")
+    attention = read_json_object(results_dir / "attention.json")
+    check_attention(attention, results_dir / "attention.json")
+    context = read_json_object(results_dir / "context.json")
+    check_context(context, results_dir / "context.json")
     return Results(
-        summary=pd.read_csv(results_dir / "summary.csv"),
         paper=table_values(paper_values),
         paper_values=paper_values,
-        runs=pd.read_csv(results_dir / "runs.csv"),
-        jobs=pd.read_csv(results_dir / "jobs.csv"),
-        curves=pd.read_csv(results_dir / "curves.csv"),
-        attention=read_json("attention.json"),
-        context=read_json("context.json"),
+        attention=attention,
+        context=context,
+        **tables,
     )
 
 
