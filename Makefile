@@ -11,7 +11,9 @@ STAMP := $(VENV)/.installed
 # Rules call the `tranrep` command, so the environment's bin folder goes first on the PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: reproduce quick data test bench lint lock
+ABLATIONS := $(sort $(wildcard ablations/*.yaml))
+
+.PHONY: reproduce quick data test bench lint lock ablations
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +25,14 @@ $(STAMP): requirements.txt pyproject.toml
 reproduce: $(STAMP)  ## the full replication: all problems, methods and seeds
 	$(BIN)/snakemake --cores $(CORES) all $(CONFIG_ARGS)
 
-quick: $(STAMP)  ## a first look in minutes: two seeds, short training (reports/quick/)
+quick: $(STAMP)  ## a first look in minutes: one seed, short training (reports/quick/)
 	$(BIN)/snakemake --cores $(CORES) all --configfile workflow/quick.yaml $(CONFIG)
+
+ablations: $(STAMP)  ## every ablations/*.yaml (TRAN variants only), then the report compares them
+	for file in $(ABLATIONS); do \
+	  $(BIN)/snakemake --cores $(CORES) aggregated --configfile $(CONFIG) $$file || exit 1; \
+	done
+	$(BIN)/snakemake --cores $(CORES) all --configfile $(CONFIG) workflow/ablations.yaml
 
 data: $(STAMP)  ## only acquire and preprocess the real data (a smoke test of the sources)
 	$(BIN)/snakemake --cores $(CORES) all --until preprocess $(CONFIG_ARGS)

@@ -21,9 +21,31 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/report.smk"
 
 
-# Every output of the report is requested: Snakemake checks only requested outputs for being
-# missing, so a report folder added by an update of the pipeline is made on the next run.
+# One target per DVC stage (src/tranrep/pipeline.py): raw_data, processed_data, trained,
+# aggregated, all. Every output of the report is requested: Snakemake checks only requested
+# outputs for being missing, so a report folder added by an update of the pipeline is made.
 rule all:
+    default_target: True
     input:
         rules.report.output,
         [REPORT_PDF] if config["report"]["pdf"] else [],
+
+
+rule raw_data:
+    input:
+        [f"{RAW}/{name}" for d in settings.datasets(config) for name in settings.needed_files(config, d)],
+
+
+rule processed_data:
+    input:
+        [f for d in settings.datasets(config) for f in processed_files(d)],
+
+
+rule trained:
+    input:
+        rules.aggregate.input.runs,
+
+
+rule aggregated:
+    input:
+        rules.aggregate.output,

@@ -43,6 +43,7 @@ SECTIONS = (
     "Figure 3",
     "Data",
     "Training curves",
+    "Ablations of TRAN",
     "Settings and choices",
     "Provenance",
 )

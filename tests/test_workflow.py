@@ -178,6 +178,42 @@ def test_changing_one_runs_metric_changes_the_report(workdir: Path, tmp_path: Pa
     )
 
 
+def test_an_ablation_trains_only_its_variants_and_the_report_compares_it(
+    workdir: Path, tmp_path: Path
+):
+    copy = shutil.copytree(workdir, tmp_path / "copy", symlinks=True)
+    ablation = str(PROJECT_ROOT / "ablations" / "static.yaml")
+    planned = snakemake(copy, "aggregated", "--configfile", "fixture.yaml", ablation, "-n")
+    trained = set(re.findall(r"Training (\w+) on", planned.stdout))
+    assert trained == {"mh_tran_static"}
+    snakemake(copy, "aggregated", "--configfile", "fixture.yaml", ablation)
+    assert (copy / "data/results/ablation-static/summary.csv").exists()
+
+    write_params(copy / "compare.yaml", {"report": {"ablations": ["ablation-static"]}})
+    rendered = snakemake(copy, "all", "--configfile", "fixture.yaml", "compare.yaml")
+    ran = set(re.findall(r"rule (\w+):", rendered.stdout + rendered.stderr))
+    assert "aggregate" not in ran and "train" not in ran
+    table = pd.read_csv(copy / "reports/fixture/tables/ablation-1.csv")
+    variant = table[table["method"] == "mh_tran_static"].iloc[0]
+    assert variant["differs from TRAN in"] == "heads: 4; relations: static"
+    summary = pd.read_csv(copy / "data/results/ablation-static/summary.csv")
+    sarcos = summary.query("method == 'mh_tran_static' and task == 'torque_1'").iloc[0]
+    assert variant["SARCOS: torque_1"].startswith(f"{sarcos['mean']:.3f} ± ")
+    assert "TRAN (this run)" in set(table["method"])
+    html = (copy / "reports/fixture/replication.html").read_text(encoding="utf-8")
+    assert "Ablation ablation-static" in html
+
+
+def test_every_shipped_ablation_is_compared_by_make_ablations():
+    listed = yaml.safe_load((PROJECT_ROOT / "workflow" / "ablations.yaml").read_text())
+    names = {
+        yaml.safe_load(path.read_text())["experiment"]
+        for path in (PROJECT_ROOT / "ablations").glob("*.yaml")
+    }
+    assert set(listed["report"]["ablations"]) == names
+    assert len(names) == 6
+
+
 def test_editing_the_sources_reruns_nothing(workdir: Path):
     override = yaml.safe_load((workdir / "fixture.yaml").read_text())
     entry = override["data"]["files"]["census-income.test.gz"]

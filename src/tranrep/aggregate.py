@@ -30,12 +30,13 @@ from tranrep.io import read_json, write_atomic, write_json, write_text
 from tranrep.names import DISPLAY_NAMES
 from tranrep.paper_values import FILE_NAME as PAPER_VALUES
 from tranrep.paper_values import quoted_figures, read_paper_values, table_values
+from tranrep.pipeline import METRICS_FILE
 
 log = logging.getLogger(__name__)
 
 # Version of what aggregation computes; the aggregate rule's params carry it, so raising it when
 # the results change meaning (a new statistic, a fixed computation) re-aggregates existing runs.
-RESULTS_FORMAT = 2
+RESULTS_FORMAT = 3
 
 PACKAGES = ["torch", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "snakemake",
             "jinja2", "seaborn", "matplotlib"]  # fmt: skip
@@ -91,6 +92,15 @@ def summarise(runs: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
         on=["problem", "method", "task"],
         how="left",
     )
+
+
+def metrics_summary(summary: pd.DataFrame) -> dict:
+    """Test metric mean and std over seeds as problem → method → task (DVC's metrics file)."""
+    nested: dict = {}
+    for row in summary.to_dict("records"):
+        task = nested.setdefault(row["problem"], {}).setdefault(row["method"], {})
+        task[row["task"]] = {"mean": float(row["mean"]), "std": float(row["std"])}
+    return nested
 
 
 def attention_statistics(A: np.ndarray) -> dict:
@@ -281,4 +291,5 @@ def aggregate(settings: dict, runs_dir: Path, processed_dir: Path, out_dir: Path
         (resources.files("tranrep") / "resources" / PAPER_VALUES).read_text("utf-8"),
     )
     write_json(out_dir / "context.json", context)
+    write_json(out_dir / METRICS_FILE, metrics_summary(summary))
     log.info("aggregated %d jobs into %s", len(runs), out_dir)

@@ -141,15 +141,24 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     from tranrep.report.render import render_report
 
+    ablations = [(Path(folder).name, Path(folder)) for folder in args.ablation]
     render_report(
-        Path(args.results), Path(args.html), Path(args.tex), Path(args.figures), Path(args.tables)
-    )
+        Path(args.results), Path(args.html), Path(args.tex), Path(args.figures),
+        Path(args.tables), ablations,
+    )  # fmt: skip
 
 
 def cmd_pdf(args: argparse.Namespace) -> None:
     from tranrep.report.pdf import compile_pdf
 
     compile_pdf(Path(args.tex), Path(args.pdf))  # logs the path and page count
+
+
+def cmd_dvc_yaml(args: argparse.Namespace) -> None:
+    from tranrep.pipeline import write_dvc_yaml
+
+    write_dvc_yaml(Path(args.out))
+    log.info("wrote %s", args.out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,12 +221,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--tex", required=True)
     report.add_argument("--figures", required=True, help="folder for the PNG figures")
     report.add_argument("--tables", required=True, help="folder for the tables as CSV")
+    report.add_argument(
+        "--ablation", action="append", default=[], metavar="RESULTS_DIR",
+        help="an ablation experiment's results folder to compare with (repeatable)",
+    )  # fmt: skip
     report.set_defaults(func=cmd_report)
 
     pdf = sub.add_parser("pdf", help="compile the LaTeX report to PDF with pdflatex")
     pdf.add_argument("--tex", required=True, help="the report's .tex (figures relative to it)")
     pdf.add_argument("--pdf", required=True, help="where to write the PDF")
     pdf.set_defaults(func=cmd_pdf)
+    dvc_yaml = sub.add_parser("dvc-yaml", help="write dvc.yaml from the pipeline's stage table")
+    dvc_yaml.add_argument("--out", default="dvc.yaml")
+    dvc_yaml.set_defaults(func=cmd_dvc_yaml)
     return parser
 
 

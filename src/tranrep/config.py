@@ -107,6 +107,13 @@ def validate_params(config: dict, source: str = "params.yaml") -> None:
         lines = [f"  - {'.'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message}"
                  for e in errors[:10]]  # fmt: skip
         raise ConfigError(f"{source}: invalid settings\n" + "\n".join(lines))
+    chosen = config.get("run_methods", "all")
+    unknown_methods = [] if chosen == "all" else [m for m in chosen if m not in config["methods"]]
+    if unknown_methods:
+        raise ConfigError(
+            f"{source}: run_methods lists {unknown_methods}; expected names from methods "
+            f"({', '.join(config['methods'])})"
+        )
     for name, problem in config["problems"].items():
         dataset = problem["dataset"]
         unknown = [t for t in problem["tasks"] if t not in DATASET_TASKS[dataset]]
@@ -174,12 +181,15 @@ def needed_files(config: dict, dataset: str) -> list[str]:
 
 
 def grid(config: dict) -> list[tuple[str, str]]:
-    """Every (problem, method) pair to run: each method on its ``problems`` (default: all)."""
+    """Every (problem, method) pair to run: each method of ``run_methods`` on its ``problems``
+    (both default to all)."""
+    chosen = config.get("run_methods", "all")
     return [
         (problem, method)
         for problem in config["problems"]
         for method, settings in config["methods"].items()
-        if problem in settings.get("problems", config["problems"])
+        if (chosen == "all" or method in chosen)
+        and problem in settings.get("problems", config["problems"])
     ]
 
 
@@ -301,8 +311,8 @@ def aggregate_settings(config: dict) -> dict:
         "methods": config["methods"],
         "grid": [list(pair) for pair in grid(config)],
         "sarcos_mode": config["sarcos"]["mode"],
-        # report.pdf only adds the PDF rule: toggling it must not re-aggregate.
-        "report": {k: v for k, v in config["report"].items() if k != "pdf"},
+        # report.pdf and report.ablations only concern rendering: they must not re-aggregate.
+        "report": {k: v for k, v in config["report"].items() if k not in ("pdf", "ablations")},
         "data_hashes": {f: config["data"]["files"][f]["hash"] for f in used_files},
         "choices": choices(config),
         "method_notes": method_notes(config),

@@ -7,6 +7,7 @@ import shlex
 from tranrep import config as settings
 from tranrep.aggregate import RESULTS_FORMAT
 from tranrep.data.parquet import PROCESSED_FORMAT
+from tranrep.pipeline import METRICS_FILE, RESULT_TABLES
 from tranrep.io import write_json
 
 EXPERIMENT = config["experiment"]
@@ -15,13 +16,13 @@ PROCESSED = config["data"]["processed_dir"]
 RUNS = f"data/runs/{EXPERIMENT}"
 RESULTS = f"data/results/{EXPERIMENT}"
 LOGS = f"logs/{EXPERIMENT}"
-REPORTS = "reports" if EXPERIMENT == "default" else f"reports/{EXPERIMENT}"
+REPORTS = f"reports/{EXPERIMENT}"
 REPORT_HTML = f"{REPORTS}/replication.html"
 REPORT_TEX = f"{REPORTS}/replication.tex"
+REPORT_PDF = f"{REPORTS}/replication.pdf"
 SPLITS = ["train", "validation", "test"]
 RUN_FILES = ["metrics.json", "predictions.parquet", "attention.npz", "curve.csv"]
-RESULT_FILES = ["summary.csv", "runs.csv", "jobs.csv", "curves.csv", "paper_values.csv",
-                "attention.json", "context.json"]
+RESULT_FILES = [*RESULT_TABLES, METRICS_FILE]
 SOURCES_FILE = f".snakemake/tranrep/{EXPERIMENT}-sources.json"
 write_json(SOURCES_FILE, settings.source_lists(config))
 FOLDER_DATASET = {settings.processed_folder(config, d): d for d in settings.datasets(config)}

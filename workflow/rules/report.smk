@@ -1,6 +1,5 @@
 # Aggregation over seeds, the rendered report and its PDF.
 
-REPORT_PDF = f"{REPORTS}/replication.pdf"
 
 
 rule aggregate:
@@ -30,11 +29,20 @@ rule aggregate:
 rule report:
     input:
         [f"{RESULTS}/{name}" for name in RESULT_FILES],
+        ablations=[
+            f"data/results/{name}/{file}"
+            for name in config["report"]["ablations"]
+            for file in ("summary.csv", "context.json")
+        ],
     output:
         html=REPORT_HTML,
         tex=REPORT_TEX,
         figures=directory(f"{REPORTS}/figures"),
         tables=directory(f"{REPORTS}/tables"),
+    params:
+        ablations=" ".join(
+            f"--ablation data/results/{name}" for name in config["report"]["ablations"]
+        ),
     log:
         f"{LOGS}/report.log",
     conda:
@@ -43,7 +51,7 @@ rule report:
         "Rendering {output.html} and {output.tex}"
     shell:
         "tranrep report --results {RESULTS} --html {output.html} --tex {output.tex}"
-        " --figures {output.figures} --tables {output.tables} > {log} 2>&1"
+        " --figures {output.figures} --tables {output.tables} {params.ablations} > {log} 2>&1"
 
 
 rule pdf:

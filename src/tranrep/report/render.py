@@ -9,6 +9,7 @@ every table as CSV. Both documents show the same sections, built once as a plain
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import jinja2
 import pandas as pd
 
 from tranrep.io import write_bytes
+from tranrep.report.ablations import ablation_tables
 from tranrep.report.claims import DEFAULT_ALPHA, FAILS, HOLDS, INCONCLUSIVE, Claim, ClaimChecker
 from tranrep.report.derived import dynamics, improvements
 from tranrep.report.export import write_tables
@@ -92,6 +94,7 @@ class ReportView:
     improvements: SimpleTable
     dynamics: SimpleTable
     audit: SimpleTable
+    ablations: list[SimpleTable]
     reduced: bool
     reduced_text: str
     tables: list[ResultTable]
@@ -162,7 +165,9 @@ def _verdict_counts(claims: list[Claim]) -> str:
     )
 
 
-def build_view(results: Results, figures_dir: Path) -> ReportView:
+def build_view(
+    results: Results, figures_dir: Path, ablations: Sequence[tuple[str, Path]] = ()
+) -> ReportView:
     """Compute every section of the report and draw its figures."""
     context = results.context
     infos = problem_infos(results)
@@ -192,6 +197,7 @@ def build_view(results: Results, figures_dir: Path) -> ReportView:
         improvements=improvements_table(improvements(results, infos), display),
         dynamics=dynamics_table(dynamics(results), infos, display),
         audit=audit_table(context),
+        ablations=ablation_tables(ablations, results, infos, display),
         reduced=is_reduced(context),
         reduced_text=REDUCED_SARCOS_TEXT,
         tables=tables,
@@ -247,6 +253,8 @@ def csv_tables(view: ReportView) -> dict[str, SimpleTable]:
     }
     if view.correlations is not None:
         tables["label-correlations"] = view.correlations
+    for number, table in enumerate(view.ablations, start=1):
+        tables[f"ablation-{number}"] = table
     return tables
 
 
@@ -256,12 +264,14 @@ def render_report(
     tex_path: Path,
     figures_dir: Path,
     tables_dir: Path | None = None,
+    ablations: Sequence[tuple[str, Path]] = (),
 ) -> None:
     """Build the replication report from ``results_dir``.
 
     Writes ``html_path`` (self-contained, figures embedded), ``tex_path`` (pdflatex, figures
     included from ``figures_dir`` relative to the .tex file), the PNG figures and every table as
-    CSV in ``tables_dir`` (default: ``tables/`` beside the HTML). Every file is written
+    CSV in ``tables_dir`` (default: ``tables/`` beside the HTML). ``ablations`` are (name, results
+    folder) pairs of ablation experiments to compare with this run. Every file is written
     atomically.
     """
     html_path, tex_path, figures_dir = Path(html_path), Path(tex_path), Path(figures_dir)
@@ -269,7 +279,7 @@ def render_report(
     log.info("rendering report from %s", results_dir)
     results = load_results(Path(results_dir))
     figures_dir.mkdir(parents=True, exist_ok=True)
-    view = build_view(results, figures_dir)
+    view = build_view(results, figures_dir, ablations)
     write_tables(tables_dir, view.tables, csv_tables(view))
     write_bytes(html_path, render_html(view).encode("utf-8"))
     log.info("wrote %s", html_path)
