@@ -33,7 +33,11 @@ rule all:
 
 rule raw_data:
     input:
-        [f"{RAW}/{name}" for d in settings.datasets(config) for name in settings.needed_files(config, d)],
+        [
+            f"{RAW}/{name}"
+            for dataset in settings.datasets(config)
+            for name in settings.needed_files(config, dataset)
+        ],
 
 
 rule processed_data:
