@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tranrep.aggregate import attention_statistics
+from tranrep.aggregate import attention_statistics, attention_table
 
 
 def test_a_static_attention_has_zero_spread_and_its_cross_task_share():
@@ -32,3 +32,18 @@ def test_a_static_attention_over_many_float32_samples_has_no_spread():
     matrix = np.array([[0.77699244, 0.2230075], [0.27814004, 0.72186]], dtype=np.float32)
     A = np.broadcast_to(matrix, (49_881, 1, 2, 2)).astype(np.float32)  # a Census test set
     assert np.asarray(attention_statistics(A)["per_entry_std"]).max() < 1e-9
+
+
+def test_attention_table_averages_each_entry_over_seeds():
+    entry = {
+        "tasks": ["a", "b"],
+        "per_seed": {
+            "0": {"mean": [[0.9, 0.1], [0.3, 0.7]]},
+            "1": {"mean": [[0.7, 0.3], [0.5, 0.5]]},
+        },
+    }
+    table = attention_table({"p": {"tran": entry}})
+    assert len(table) == 4 and set(table["seeds"]) == {2}
+    row = table[(table["target"] == "a") & (table["source"] == "b")].iloc[0]
+    assert row["weight"] == pytest.approx(0.2)
+    assert row["pair"] == "p tran: a <- b"

@@ -192,7 +192,8 @@ def test_metrics_and_plots_are_shown(repo: Path):
     values = json.dumps(metrics)
     assert '"income"' in values and '"mean"' in values
     plots = run(repo, "dvc", "plots", "show", "--json")
-    assert "curves.csv" in plots.stdout and "figures" in plots.stdout
+    assert "curves.csv" in plots.stdout and "attention.csv" in plots.stdout
+    assert "failed" not in plots.stdout + plots.stderr
 
 
 @pytest.mark.slow

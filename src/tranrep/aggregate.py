@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Version of what aggregation computes; the aggregate rule's params carry it, so raising it when
 # the results change meaning (a new statistic, a fixed computation) re-aggregates existing runs.
-RESULTS_FORMAT = 3
+RESULTS_FORMAT = 4
 
 PACKAGES = ["torch", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "snakemake",
             "jinja2", "seaborn", "matplotlib"]  # fmt: skip
@@ -101,6 +101,25 @@ def metrics_summary(summary: pd.DataFrame) -> dict:
         task = nested.setdefault(row["problem"], {}).setdefault(row["method"], {})
         task[row["task"]] = {"mean": float(row["mean"]), "std": float(row["std"])}
     return nested
+
+
+def attention_table(attention: dict) -> pd.DataFrame:
+    """Mean A over seeds in long form, one row per (problem, method, target task i, task j):
+    the weight task i's representation takes from task j (DVC plots it as bars)."""
+    rows = []
+    for problem, methods in attention.items():
+        for method, entry in methods.items():
+            tasks = entry["tasks"]
+            means = np.mean([s["mean"] for s in entry["per_seed"].values()], axis=0)
+            for i, target in enumerate(tasks):
+                for j, source in enumerate(tasks):
+                    rows.append(
+                        {"problem": problem, "method": method, "target": target,
+                         "source": source, "pair": f"{problem} {method}: {target} <- {source}",
+                         "weight": float(means[i, j]), "seeds": len(entry["per_seed"])}
+                    )  # fmt: skip
+    columns = ["problem", "method", "target", "source", "pair", "weight", "seeds"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def attention_statistics(A: np.ndarray) -> dict:
@@ -282,7 +301,8 @@ def aggregate(settings: dict, runs_dir: Path, processed_dir: Path, out_dir: Path
         "total_wall_time_s": float(jobs["wall_time_s"].sum()),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = {"summary": summary, "runs": metrics, "jobs": jobs, "curves": curves}
+    tables = {"summary": summary, "runs": metrics, "jobs": jobs, "curves": curves,
+              "attention": attention_table(attention)}  # fmt: skip
     for name, table in tables.items():
         write_atomic(out_dir / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
     write_text(out_dir / "attention.json", json.dumps(attention) + "\n")

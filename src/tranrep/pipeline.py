@@ -23,8 +23,8 @@ RUNS = "data/runs/${experiment}"
 RESULTS = "data/results/${experiment}"
 REPORTS = "reports/${experiment}"
 # Files of data/results/<experiment>/ (metrics.json is DVC's metrics file, kept out of the cache).
-RESULT_TABLES = ("summary.csv", "runs.csv", "jobs.csv", "curves.csv", "paper_values.csv",
-                 "attention.json", "context.json")  # fmt: skip
+RESULT_TABLES = ("summary.csv", "runs.csv", "jobs.csv", "curves.csv", "attention.csv",
+                 "paper_values.csv", "attention.json", "context.json")  # fmt: skip
 METRICS_FILE = "metrics.json"
 SNAKEMAKE = "snakemake --cores all"  # $SNAKEMAKE_PROFILE picks a profile (e.g. a cluster's)
 
@@ -137,7 +137,8 @@ STAGES: tuple[Stage, ...] = (
 PLOTS: list[Any] = [
     {f"{RESULTS}/curves.csv": {"x": "epoch", "y": "val_metric", "template": "scatter",
                                "title": "Validation metric by epoch, every job"}},
-    f"{REPORTS}/figures",
+    {f"{RESULTS}/attention.csv": {"x": "weight", "y": "pair", "template": "bar_horizontal",
+                                  "title": "Mean attention A over test samples and seeds"}},
 ]  # fmt: skip
 
 
