@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tranrep.report.checks import check_unique
+
 FILE_NAME = "paper_values.csv"
 TABLE_PREFIX = "Table "
 SOURCE_PATTERN = r"Table \d+|Section \d+(\.\d+)*"
@@ -39,13 +41,7 @@ def read_paper_values(path: Path | None = None) -> pd.DataFrame:
             f"{source}: value {frame['value'].iloc[row]!r} (data row {row + 1}); expected a number"
         )
     frame["value"] = values.astype(float)
-    key = ["source", "problem", "method", "task", "metric"]
-    repeated = frame[frame.duplicated(key, keep=False)]
-    if not repeated.empty:
-        raise ValueError(
-            f"{source}: {len(repeated)} rows repeat the key ({', '.join(key)}), e.g. "
-            f"{tuple(repeated.iloc[0][key])}; expected one value per key"
-        )
+    check_unique(frame, Path(str(source)), ("source", "problem", "method", "task", "metric"))
     return frame
 
 

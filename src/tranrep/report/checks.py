@@ -8,7 +8,6 @@ field and what was expected.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from tranrep.io import read_json
 from tranrep.report.formatting import HIGHER_IS_BETTER
 
 NUMERIC = "number"
@@ -46,16 +46,21 @@ def read_csv(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: not a readable CSV file ({error})") from error
     check_columns(frame, path, CSV_COLUMNS.get(path.name, {}))
-    keys = UNIQUE_KEYS.get(path.name)
-    if keys:
-        repeated = frame[frame.duplicated(list(keys), keep=False)]
-        if not repeated.empty:
-            first = repeated.iloc[0]
-            raise ValueError(
-                f"{path}: {len(repeated)} rows repeat the key ({', '.join(keys)}), e.g. "
-                f"{tuple(first[k] for k in keys)}; expected one row per key"
-            )
+    check_unique(frame, path, UNIQUE_KEYS.get(path.name, ()))
     return frame
+
+
+def check_unique(frame: pd.DataFrame, path: Path, keys: Sequence[str]) -> None:
+    """No two rows share the values of ``keys``."""
+    if not keys:
+        return
+    repeated = frame[frame.duplicated(list(keys), keep=False)]
+    if not repeated.empty:
+        first = repeated.iloc[0]
+        raise ValueError(
+            f"{path}: {len(repeated)} rows repeat the key ({', '.join(keys)}), e.g. "
+            f"{tuple(first[k] for k in keys)}; expected one row per key"
+        )
 
 
 def check_columns(frame: pd.DataFrame, path: Path, columns: Mapping[str, str]) -> None:
@@ -89,9 +94,7 @@ def check_metrics(frame: pd.DataFrame, path: Path) -> None:
 def read_json_object(path: Path) -> dict[str, Any]:
     """A JSON object of the results folder; errors name the file."""
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from error
+        value = read_json(path)
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: not UTF-8 text ({error})") from error
     if not isinstance(value, dict):
