@@ -430,6 +430,8 @@ def _broken_copy(report: Rendered, tmp_path: Path, name: str, edit) -> Path:
          r"attention\.json: sarcos\.tran\.mean: shape \(1, 2\); expected \(7, 7\)"),
         ("paper_values.csv", lambda f: f.assign(source=f["source"].replace("Table 1", "Tabel 1")),
          r"paper_values\.csv: source 'Tabel 1'"),
+        ("paper_values.csv", lambda f: pd.concat([f, f.tail(1)]),
+         r"paper_values\.csv: 2 rows repeat the key \(source, problem, method, task, metric\)"),
     ],
 )  # fmt: skip
 def test_a_misleading_results_folder_is_refused(
