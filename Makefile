@@ -6,6 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= all
 CONFIG ?=
+ARGS ?=
 CONFIG_ARGS := $(if $(strip $(CONFIG)),--configfile $(CONFIG),)
 STAMP := $(VENV)/.installed
 # Rules call the `tranrep` command, so the environment's bin folder goes first on the PATH.
@@ -13,7 +14,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 ABLATIONS := $(sort $(wildcard ablations/*.yaml))
 
-.PHONY: reproduce quick data test bench lint lock ablations
+.PHONY: env reproduce quick slurm data test bench lint lock ablations
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,11 +23,16 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+env: $(STAMP)  ## only create .venv with the pinned packages
+
 reproduce: $(STAMP)  ## the full replication: all problems, methods and seeds
 	$(BIN)/snakemake --cores $(CORES) all $(CONFIG_ARGS)
 
 quick: $(STAMP)  ## a first look in minutes: one seed, short training (reports/quick/)
 	$(BIN)/snakemake --cores $(CORES) all --configfile workflow/quick.yaml $(CONFIG)
+
+slurm: $(STAMP)  ## the replication with every job a SLURM job (from a login node; README)
+	$(BIN)/snakemake --profile workflow/profiles/slurm all $(CONFIG_ARGS) $(ARGS)
 
 ablations: $(STAMP)  ## every ablations/*.yaml (TRAN variants only), then the report compares them
 	for file in $(ABLATIONS); do \

@@ -14,6 +14,7 @@ from tranrep.config import (
     job_settings,
     load_params,
     needed_files,
+    train_gpus,
     validate_params,
 )
 
@@ -70,6 +71,29 @@ def test_a_tran_setting_changes_only_tran_jobs(params):
     changed["methods"]["tran"]["beta_A"] = 0.5
     after = {m: job_settings(changed, "sarcos", m, 0) for m in params["methods"]}
     assert [m for m in before if before[m] != after[m]] == ["tran"]
+
+
+def test_the_device_changes_only_neural_jobs(params):
+    before = {m: job_settings(params, "sarcos", m, 0) for m in params["methods"]}
+    changed = copy.deepcopy(params)
+    changed["device"] = "cuda"
+    after = {m: job_settings(changed, "sarcos", m, 0) for m in params["methods"]}
+    assert sorted(m for m in before if before[m] == after[m]) == ["bayesian", "lasso"]
+
+
+@pytest.mark.parametrize(
+    ("device", "cuda_seen", "expected"),
+    [("cpu", True, 0), ("cuda", False, 1), ("auto", True, 1), ("auto", False, 0)],
+)
+def test_neural_jobs_hold_a_gpu_only_when_they_train_on_cuda(
+    params, monkeypatch, device, cuda_seen, expected
+):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda_seen)
+    params["device"] = device
+    gpus = {m: train_gpus(params, m) for m in params["methods"]}
+    assert gpus == {m: 0 if m in ("lasso", "bayesian") else expected for m in params["methods"]}
 
 
 def test_invalid_yaml_names_the_file(tmp_path: Path):

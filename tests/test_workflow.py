@@ -75,6 +75,20 @@ def test_second_run_has_nothing_to_do(workdir: Path):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("profile", ["gpu", "slurm"])
+def test_the_gpu_and_slurm_profiles_plan_the_same_jobs(workdir: Path, profile: str):
+    """The profiles change where jobs run, never what they compute: no job is out of date under
+    them, and a forced rerun plans the same jobs as the default profile (a dry run needs no
+    cluster)."""
+    args = ["all", "--configfile", "fixture.yaml", "--dry-run"]
+    under_profile = ["--profile", str(PROJECT_ROOT / "workflow" / "profiles" / profile), *args]
+    result = snakemake(workdir, *under_profile)
+    assert "Nothing to be done" in result.stdout + result.stderr
+    forced = planned_jobs(snakemake(workdir, *under_profile, "--forcerun", "train").stdout)
+    assert forced == planned_jobs(snakemake(workdir, *args, "--forcerun", "train").stdout)
+    assert forced["train"] > 0
+
+
 def test_changing_a_tran_setting_reruns_only_tran_jobs(workdir: Path):
     override = yaml.safe_load((workdir / "fixture.yaml").read_text())
     override["methods"] = {"tran": {"beta_A": 0.3}}

@@ -215,14 +215,12 @@ def preprocess_settings(config: dict, dataset: str) -> dict:
 def job_settings(config: dict, problem: str, method: str, seed: int) -> dict:
     """Every setting a training job reads: nothing else, so unrelated edits rerun nothing.
 
-    Linear methods read neither the encoders nor the neural training budget."""
-    from tranrep.models.registry import family_of
-
+    Linear methods read neither the device (scikit-learn runs on the CPU), the encoders nor the
+    neural training budget."""
     problem_cfg = config["problems"][problem]
     training = config["training"]
     common = {
         "seed": seed,
-        "device": config["device"],
         "threads": config["threads_per_job"],
         "problem": {"name": problem, **problem_cfg},
         "method": {
@@ -230,10 +228,11 @@ def job_settings(config: dict, problem: str, method: str, seed: int) -> dict:
             **{k: v for k, v in config["methods"][method].items() if k != "problems"},
         },
     }
-    if family_of(common["method"]).kind == "linear":
+    if _family_kind(config, method) == "linear":
         return common
     return {
         **common,
+        "device": config["device"],
         "encoder": config["encoders"][
             "image" if INPUT_KINDS[problem_cfg["dataset"]] == "image" else "tabular"
         ],
@@ -248,6 +247,29 @@ def job_settings(config: dict, problem: str, method: str, seed: int) -> dict:
             "log_every_epochs": training["log_every_epochs"],
         },
     }
+
+
+def _family_kind(config: dict, method: str) -> str:
+    """``linear`` (scikit-learn) or ``neural`` (torch), from the method's family."""
+    from tranrep.models.registry import family_of
+
+    return family_of({"name": method, **config["methods"][method]}).kind
+
+
+def train_gpus(config: dict, method: str) -> int:
+    """GPUs a training job of ``method`` holds: 1 when it will train on CUDA, else 0.
+
+    A neural method under ``device: cuda``, or under ``device: auto`` where CUDA is seen here
+    (a GPU workstation; a cluster's login node without a GPU keeps ``auto`` jobs on the CPU).
+    Linear methods always run on the CPU. The rule's ``gpu`` resource: the SLURM profile turns it
+    into ``--gpus=1``, the GPU profile lets one such job at a time use the GPU."""
+    if config["device"] == "cpu" or _family_kind(config, method) == "linear":
+        return 0
+    if config["device"] == "cuda":
+        return 1
+    import torch
+
+    return int(torch.cuda.is_available())
 
 
 def choices(config: dict) -> list[dict]:

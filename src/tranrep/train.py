@@ -264,11 +264,10 @@ def run_job(problem: ProblemData, settings: dict, out_dir: Path) -> dict:
     """Train, select on validation, test, and write every result file of the job to ``out_dir``."""
     started = time.perf_counter()
     seed_everything(settings["seed"], settings["threads"])
-    device = resolve_device(settings["device"])
     method = settings["method"]
     family = family_of(method)
-    if family.kind == "linear":
-        device = torch.device("cpu")  # scikit-learn estimators
+    # scikit-learn estimators run on the CPU: a linear job needs no GPU, even under `device: cuda`
+    device = resolve_device(settings["device"]) if family.kind == "neural" else torch.device("cpu")
     problem.to(device)
     model = build_model(problem, method, settings.get("encoder", {}), settings["seed"])
     if family.kind == "neural":

@@ -1,6 +1,11 @@
 # Acquisition (one job per raw file) and preprocessing to Parquet (one job per dataset).
 
 
+# Downloads run where Snakemake runs, never as a cluster job: compute nodes are often offline.
+localrules:
+    acquire,
+
+
 # Only the hash is a param: a file that verifies is the same file wherever it came from, so
 # editing the list of sources reruns nothing. The sources reach the job through SOURCES_FILE.
 rule acquire:

@@ -1,6 +1,5 @@
 # One training job per (problem, method, seed).
 
-
 rule train:
     input:
         lambda wc: processed_files(config["problems"][wc.problem]["dataset"]),
@@ -15,6 +14,7 @@ rule train:
     threads: config["threads_per_job"]
     resources:
         mem_mb=lambda wc: 6000 if config["problems"][wc.problem]["dataset"] == "census" else 3000,
+        gpu=lambda wc: settings.train_gpus(config, wc.method),  # CUDA jobs: profiles/gpu, slurm
     log:
         f"{LOGS}/train/{{problem}}/{{method}}/seed{{seed}}.log",
     conda:
