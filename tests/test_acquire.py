@@ -201,27 +201,32 @@ def test_git_blob_digest_matches_git_hash_object(tmp_path: Path) -> None:
 
 
 def test_candidate_sources_order_and_dedupe(tmp_path: Path) -> None:
-    spec = RawFileSpec("f.gz", "sha256:" + "0" * 64, ("https://a/f.gz", "/b/f.gz"), "grp/f.gz")
-    assert candidate_sources(spec, None) == ["https://a/f.gz", "/b/f.gz"]
-    assert candidate_sources(spec, "") == ["https://a/f.gz", "/b/f.gz"]
+    """Mirror first, then the file's local sources, then its network sources (listed order kept
+    within each group)."""
+    spec = RawFileSpec(
+        "f.gz",
+        "sha256:" + "0" * 64,
+        ("https://a/f.gz", "/b/f.gz", "http://c/f.gz", "file:///d/f.gz"),
+        "grp/f.gz",
+    )
+    own = ["/b/f.gz", "file:///d/f.gz", "https://a/f.gz", "http://c/f.gz"]
+    assert candidate_sources(spec, None) == own
+    assert candidate_sources(spec, "") == own
     assert candidate_sources(spec, "http://127.0.0.1:9/m/") == [
         "http://127.0.0.1:9/m/grp/f.gz",
         "http://127.0.0.1:9/m/f.gz",
-        "https://a/f.gz",
-        "/b/f.gz",
+        *own,
     ]
     assert candidate_sources(spec, "file:///srv/m") == [
         "file:///srv/m/grp/f.gz",
         "file:///srv/m/f.gz",
-        "https://a/f.gz",
-        "/b/f.gz",
+        *own,
     ]
     folder = tmp_path / "mirror"
     assert candidate_sources(spec, str(folder)) == [
         str(folder / "grp" / "f.gz"),
         str(folder / "f.gz"),
-        "https://a/f.gz",
-        "/b/f.gz",
+        *own,
     ]
     flat = RawFileSpec("f.gz", "sha256:" + "0" * 64, (str(folder / "f.gz"),), "f.gz")
     assert candidate_sources(flat, str(folder)) == [str(folder / "f.gz")]
@@ -377,16 +382,17 @@ def test_no_source_works_lists_every_source_and_reason(
     spec = make_spec(TXT_NAME, sha256_spec(CONTENT), *sources, mirror_path=f"m/{TXT_NAME}")
     with pytest.raises(AcquisitionError) as info:
         acquire(spec, raw_dir, mirror=str(mirror), timeout_s=0.3)
-    tried = [str(mirror / "m" / TXT_NAME), str(mirror / TXT_NAME), *sources]
+    local, remote = [sources[0], sources[4]], [*sources[1:4], sources[5]]  # local ones first
+    tried = [str(mirror / "m" / TXT_NAME), str(mirror / TXT_NAME), *local, *remote]
     assert [source for source, _ in info.value.failures] == tried
     reasons = [reason for _, reason in info.value.failures]
     assert reasons[0] == f"no such file: {mirror / 'm' / TXT_NAME}"
     assert reasons[1] == f"no such file: {mirror / TXT_NAME}"
     assert reasons[2] == f"no such file: {tmp_path / 'missing' / TXT_NAME}"
-    assert reasons[3] == "HTTP error 404 File not found"
-    assert reasons[4] == "timed out after 0.3 s"
-    assert reasons[5] == "truncated download: received 100 of 1000 bytes"
-    assert reasons[6].startswith(f"hash mismatch for {TXT_NAME} from {wrong.as_uri()}: ")
+    assert reasons[3].startswith(f"hash mismatch for {TXT_NAME} from {wrong.as_uri()}: ")
+    assert reasons[4] == "HTTP error 404 File not found"
+    assert reasons[5] == "timed out after 0.3 s"
+    assert reasons[6] == "truncated download: received 100 of 1000 bytes"
     assert reasons[7] == "unsupported address scheme 'ftp'"
     lines = str(info.value).splitlines()
     assert lines[0] == f"could not acquire {TXT_NAME}; tried 8 source(s):"
@@ -445,6 +451,6 @@ def test_folder_sources_are_joined_with_the_file_name(tmp_path: Path):
         "sub/a.gz",
     )  # fmt: skip
     assert candidate_sources(spec, None) == [
-        str(folder / "a.gz"), f"file://{folder}/a.gz", "https://example.invalid/base/a.gz",
-        str(tmp_path / "x.gz"),
+        str(folder / "a.gz"), f"file://{folder}/a.gz", str(tmp_path / "x.gz"),
+        "https://example.invalid/base/a.gz",
     ]  # fmt: skip

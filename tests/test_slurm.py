@@ -85,7 +85,8 @@ def snakemake(folder: Path, *args: str, env: dict | None = None, fails: bool = F
 
 
 def sacct(*args: str) -> list[dict[str, str]]:
-    fields = ["JobID", "JobName", "State", "Partition", "Account", "NodeList", "Comment"]
+    fields = ["JobID", "JobName", "State", "Partition", "Account", "NodeList", "Comment",
+              "ReqMem", "Timelimit"]  # fmt: skip
     result = subprocess.run(
         ["sacct", "-X", "-n", "-P", "--format", ",".join(fields), *args],
         capture_output=True, text=True, check=True,
@@ -117,12 +118,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     snakemake(folders["local"], "--cores", "2", TARGET)
 
     started = (datetime.now() - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%S")
-    resources = [f"{rule}:mem_mb=1000" for rule in RULES] + [f"{r}:runtime=10" for r in RULES]
     output = snakemake(
         folders["slurm"],
         "--cores", "all", TARGET,  # a DVC stage's command; the profile comes from the environment
-        # The test's node is small: memory asks that fit it, status checks soon after submission.
-        "--set-resources", *resources,
+        # One resource changed for this run (the others are the rules' own); status checks soon
+        # after submission.
+        "--set-resources", "train:runtime=10",
         "--slurm-init-seconds-before-status-checks", "5",
         env={
             "SNAKEMAKE_PROFILE": str(PROFILE),
@@ -158,6 +159,16 @@ def test_every_job_of_the_slice_went_through_slurm(runs: dict):
     assert sorted(p.name for p in (runs["slurm"] / "data" / "raw").iterdir()) == sorted(
         p.name for p in (runs["local"] / "data" / "raw").iterdir()
     )
+    # Each rule's time limit and memory (workflow/rules/*.smk), but train's time limit, which
+    # --set-resources changed for this run alone.
+    asks = {(re.match(r"rule_([a-z]+)", job["Comment"])[1], job["ReqMem"], job["Timelimit"])
+            for job in jobs}  # fmt: skip
+    assert asks == {
+        ("preprocess", "3000M", "00:30:00"),
+        ("train", "3000M", "00:10:00"),
+        ("aggregate", "4000M", "00:30:00"),
+        ("report", "4000M", "00:30:00"),
+    }, jobs
     partition = os.environ.get("TRAN_SLURM_PARTITION", "debug")
     account = os.environ.get("TRAN_SLURM_ACCOUNT", "tranrep")
     assert {(job["Partition"], job["Account"]) for job in jobs} == {(partition, account)}
@@ -220,7 +231,7 @@ def test_cuda_training_jobs_ask_slurm_for_a_gpu(runs: dict):
     target = f"data/runs/{EXPERIMENT}/{PROBLEM}/tran/seed0/metrics.json"
     output = snakemake(
         folder, "--cores", "all", target, "--force", "--config", "device=cuda", "--retries", "0",
-        "--set-resources", "train:mem_mb=1000", "train:runtime=10",
+        "--set-resources", "train:runtime=10",
         "--latency-wait", "5", "--slurm-init-seconds-before-status-checks", "5",
         env={"SNAKEMAKE_PROFILE": str(PROFILE)}, fails=True,
     )  # fmt: skip

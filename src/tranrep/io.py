@@ -63,7 +63,28 @@ def write_text(path: Path | str, text: str) -> None:
 
 def write_json(path: Path | str, data: Any) -> None:
     """Write JSON (sorted keys, indented) atomically."""
-    write_text(path, json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")
+    write_text(path, _json_text(data))
+
+
+def write_json_if_changed(path: Path | str, data: Any) -> bool:
+    """Write JSON as :func:`write_json` does unless ``path`` already holds exactly that text;
+    whether it wrote.
+
+    For a file that every process of a run rewrites with the same content (each cluster job
+    re-reads the workflow): left alone, it is never replaced under a process that is reading or
+    writing it at the same moment."""
+    text = _json_text(data)
+    try:
+        if Path(path).read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    write_text(path, text)
+    return True
+
+
+def _json_text(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n"
 
 
 def read_json(path: Path | str) -> Any:

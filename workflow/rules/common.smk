@@ -8,7 +8,7 @@ from tranrep import config as settings
 from tranrep.aggregate import RESULTS_FORMAT
 from tranrep.data.parquet import PROCESSED_FORMAT
 from tranrep.pipeline import METRICS_FILE, RESULT_TABLES
-from tranrep.io import write_json
+from tranrep.io import write_json_if_changed
 
 EXPERIMENT = config["experiment"]
 RAW = config["data"]["raw_dir"]
@@ -24,7 +24,8 @@ SPLITS = ["train", "validation", "test"]
 RUN_FILES = ["metrics.json", "predictions.parquet", "attention.npz", "curve.csv"]
 RESULT_FILES = [*RESULT_TABLES, METRICS_FILE]
 SOURCES_FILE = f".snakemake/tranrep/{EXPERIMENT}-sources.json"
-write_json(SOURCES_FILE, settings.source_lists(config))
+# Every cluster job re-reads this file: rewritten only when the sources change.
+write_json_if_changed(SOURCES_FILE, settings.source_lists(config))
 FOLDER_DATASET = {settings.processed_folder(config, d): d for d in settings.datasets(config)}
 
 

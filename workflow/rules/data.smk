@@ -43,6 +43,9 @@ rule preprocess:
             settings.preprocess_settings(config, FOLDER_DATASET[wc.folder])
         ),
         format=PROCESSED_FORMAT,  # a new layout of the processed files reruns this rule
+    resources:  # a cluster job's asks (profiles/slurm); peak 0.7 GB measured
+        mem_mb=3000,
+        runtime=30,  # minutes
     log:
         f"{LOGS}/preprocess/{{folder}}.log",
     conda:

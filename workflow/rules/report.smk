@@ -15,6 +15,9 @@ rule aggregate:
     params:
         settings=lambda wc: as_arg(settings.aggregate_settings(config)),
         format=RESULTS_FORMAT,  # a change in what aggregation computes reruns this rule
+    resources:
+        mem_mb=4000,
+        runtime=30,
     log:
         f"{LOGS}/aggregate.log",
     conda:
@@ -43,6 +46,9 @@ rule report:
         ablations=" ".join(
             f"--ablation data/results/{name}" for name in config["report"]["ablations"]
         ),
+    resources:
+        mem_mb=4000,
+        runtime=30,
     log:
         f"{LOGS}/report.log",
     conda:
@@ -60,6 +66,9 @@ rule pdf:
         figures=rules.report.output.figures,
     output:
         REPORT_PDF,
+    resources:
+        mem_mb=2000,
+        runtime=15,
     log:
         f"{LOGS}/pdf.log",
     conda:

@@ -1,5 +1,6 @@
 # One training job per (problem, method, seed).
 
+
 rule train:
     input:
         lambda wc: processed_files(config["problems"][wc.problem]["dataset"]),
@@ -12,8 +13,9 @@ rule train:
         processed=lambda wc: f"{PROCESSED}/"
         + settings.processed_folder(config, config["problems"][wc.problem]["dataset"]),
     threads: config["threads_per_job"]
-    resources:
+    resources:  # a cluster job's asks (profiles/slurm); peaks measured 0.6 GB Census, 1 GB FMNIST
         mem_mb=lambda wc: 6000 if config["problems"][wc.problem]["dataset"] == "census" else 3000,
+        runtime=lambda wc, attempt: 120 * attempt,  # minutes; a resubmitted job gets more
         gpu=lambda wc: settings.train_gpus(config, wc.method),  # CUDA jobs: profiles/gpu, slurm
     log:
         f"{LOGS}/train/{{problem}}/{{method}}/seed{{seed}}.log",

@@ -169,11 +169,14 @@ def _join_mirror(mirror: str, relative: str) -> str:
 
 
 def candidate_sources(spec: RawFileSpec, mirror: str | None) -> list[str]:
-    """Addresses to try, in order: mirror first, then the spec's own sources.
+    """Addresses to try, in order: mirror first, then the spec's local sources, then its remote
+    ones.
 
     With a non-empty ``mirror`` the list starts with ``<mirror>/<mirror_path>`` and
-    ``<mirror>/<name>``; the spec's sources follow, a folder source joined with the file's name.
-    Duplicates are dropped, keeping the first.
+    ``<mirror>/<name>``; the spec's sources follow, a folder source joined with the file's name,
+    those on this machine (paths, ``file://``) before those on the network, each group in its
+    listed order: a verified local copy is the same file, without the network. Duplicates are
+    dropped, keeping the first.
     """
     ordered: list[str] = []
     base = (mirror or "").strip()
@@ -181,7 +184,8 @@ def candidate_sources(spec: RawFileSpec, mirror: str | None) -> list[str]:
         if spec.mirror_path:
             ordered.append(_join_mirror(base, spec.mirror_path))
         ordered.append(_join_mirror(base, spec.name))
-    ordered.extend(_source_address(source, spec.name) for source in spec.sources)
+    own = [_source_address(source, spec.name) for source in spec.sources]
+    ordered.extend(sorted(own, key=lambda address: _scheme(address) not in (None, "file")))
     return list(dict.fromkeys(ordered))
 
 
