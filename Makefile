@@ -32,6 +32,8 @@ quick: $(STAMP)  ## a first look in minutes: one seed, short training (reports/q
 	$(BIN)/snakemake --cores $(CORES) all --configfile workflow/quick.yaml $(CONFIG)
 
 slurm: $(STAMP)  ## the replication with every job a SLURM job (from a login node; README)
+	@command -v sbatch >/dev/null && command -v sacct >/dev/null || { echo "make slurm:" \
+	  "sbatch or sacct not found on the PATH: run it on a SLURM login node (README)" >&2; exit 2; }
 	$(BIN)/snakemake --profile workflow/profiles/slurm all $(CONFIG_ARGS) $(ARGS)
 
 ablations: $(STAMP)  ## every ablations/*.yaml (TRAN variants only), then the report compares them

@@ -127,6 +127,9 @@ StateSaveLocation=$STATE/slurmctld
 SlurmctldLogFile=$LOG/slurmctld.log
 SlurmdLogFile=$LOG/slurmd.log
 SchedulerType=sched/backfill
+# A job that could never run here (more CPUs or memory than the node has) is refused at sbatch,
+# rather than left pending for ever.
+EnforcePartLimits=ALL
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 AccountingStorageType=accounting_storage/slurmdbd

@@ -45,6 +45,9 @@ RULES = ("preprocess", "train", "aggregate", "report")  # the SLURM jobs of the 
 # a local rule: downloads run where Snakemake runs)
 TARGET = "all"
 EXPERIMENT = "slurm"
+# Where the jobs go (empty counts as unset, as in the profile): the one-node cluster's by default.
+PARTITION = os.environ.get("TRAN_SLURM_PARTITION") or "debug"
+ACCOUNT = os.environ.get("TRAN_SLURM_ACCOUNT") or "tranrep"
 
 
 def slice_params(raw_source: Path) -> dict:
@@ -127,8 +130,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "--slurm-init-seconds-before-status-checks", "5",
         env={
             "SNAKEMAKE_PROFILE": str(PROFILE),
-            "TRAN_SLURM_PARTITION": os.environ.get("TRAN_SLURM_PARTITION", "debug"),
-            "TRAN_SLURM_ACCOUNT": os.environ.get("TRAN_SLURM_ACCOUNT", "tranrep"),
+            "TRAN_SLURM_PARTITION": PARTITION,
+            "TRAN_SLURM_ACCOUNT": ACCOUNT,
         },
     )  # fmt: skip
     run_id = re.search(r"SLURM run ID: (\S+)", output)
@@ -169,9 +172,7 @@ def test_every_job_of_the_slice_went_through_slurm(runs: dict):
         ("aggregate", "4000M", "00:30:00"),
         ("report", "4000M", "00:30:00"),
     }, jobs
-    partition = os.environ.get("TRAN_SLURM_PARTITION", "debug")
-    account = os.environ.get("TRAN_SLURM_ACCOUNT", "tranrep")
-    assert {(job["Partition"], job["Account"]) for job in jobs} == {(partition, account)}
+    assert {(job["Partition"], job["Account"]) for job in jobs} == {(PARTITION, ACCOUNT)}
 
 
 def test_slurm_logs_are_kept_per_job(runs: dict):
@@ -214,8 +215,7 @@ def test_a_second_run_through_slurm_has_nothing_to_do(runs: dict):
 
 def cluster_gpus() -> list[str]:
     """The generic resources (GRES) of the test's partition other than none."""
-    partition = os.environ.get("TRAN_SLURM_PARTITION", "debug")
-    result = subprocess.run(["sinfo", "-h", "-p", partition, "-o", "%G"],
+    result = subprocess.run(["sinfo", "-h", "-p", PARTITION, "-o", "%G"],
                             capture_output=True, text=True, check=True)  # fmt: skip
     return [gres for gres in result.stdout.split() if gres != "(null)"]
 

@@ -47,7 +47,9 @@ def resolve_device(requested: str) -> torch.device:
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if requested == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("params.yaml: device is 'cuda' but torch sees no CUDA device")
+        raise RuntimeError(
+            "setting device is 'cuda' (params.yaml or an override) but torch sees no CUDA device"
+        )
     return torch.device(requested)
 
 
