@@ -33,11 +33,7 @@ rule all:
 
 rule raw_data:
     input:
-        [
-            f"{RAW}/{name}"
-            for dataset in settings.datasets(config)
-            for name in settings.needed_files(config, dataset)
-        ],
+        [f for d in settings.datasets(config) for f in raw_files(d)],
 
 
 rule processed_data:

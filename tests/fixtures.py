@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -137,3 +139,12 @@ def fixture_params(raw_folder: Path, experiment: str = "fixture") -> dict:
 def write_params(path: Path, params: dict) -> Path:
     path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
     return path
+
+
+def tool_env(**overrides: str) -> dict[str, str]:
+    """The environment of the Snakemake or DVC a test starts: this Python's bin folder first on
+    the PATH (rules call `tranrep`), and no SNAKEMAKE_PROFILE from the caller's shell, so a run
+    is local unless the test names a profile (in ``overrides``)."""
+    env = {k: v for k, v in os.environ.items() if k != "SNAKEMAKE_PROFILE"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    return {**env, **overrides}

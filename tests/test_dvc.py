@@ -10,22 +10,19 @@ import copy
 import csv
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.fixtures import build_raw_files, fixture_params
+from tests.fixtures import build_raw_files, fixture_params, tool_env
 from tranrep import config as settings
 from tranrep.config import PROJECT_ROOT, deep_merge
 from tranrep.pipeline import STAGES, render_dvc_yaml
 
-BIN = Path(sys.executable).parent
 COPIED = ("Snakefile", "workflow", "src", "envs", "dvc.yaml")
 
 
@@ -124,9 +121,8 @@ def test_every_setting_a_stage_reads_is_in_its_params(stage: str):
 
 
 def run(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@localhost",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@localhost"}  # fmt: skip
+    env = tool_env(DVC_NO_ANALYTICS="1", GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@localhost",
+                   GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@localhost")  # fmt: skip
     result = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"{args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")

@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.fixtures import build_raw_files, fixture_params
+from tests.fixtures import build_raw_files, fixture_params, tool_env
 from tranrep.config import PROJECT_ROOT, deep_merge
 
 pytestmark = [
@@ -69,10 +69,9 @@ def snakemake(folder: Path, *args: str, env: dict | None = None, fails: bool = F
     with ``fails``, fail."""
     command = [sys.executable, "-m", "snakemake", "-s", str(PROJECT_ROOT / "Snakefile"),
                "--directory", str(folder), *args]  # fmt: skip
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    inherited = {k: v for k, v in os.environ.items() if k != "SNAKEMAKE_PROFILE"}  # local unless
-    env = {**inherited, "PATH": path, **(env or {})}  # the caller names a profile
-    result = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        command, cwd=folder, env=tool_env(**(env or {})), capture_output=True, text=True
+    )
     output = result.stdout + result.stderr
     (folder / "snakemake.out").write_text(output, encoding="utf-8")
     if fails:

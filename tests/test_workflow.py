@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -14,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.fixtures import build_raw_files, fixture_params, write_params
+from tests.fixtures import build_raw_files, fixture_params, tool_env, write_params
 from tranrep.config import PROJECT_ROOT
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(PROJECT_ROOT / "Snakefile")]
@@ -24,8 +23,7 @@ pytestmark = pytest.mark.slow
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     command = [*SNAKEMAKE, "--directory", str(workdir), "--cores", "2", *args]
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=tool_env())
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result

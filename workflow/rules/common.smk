@@ -34,6 +34,10 @@ def as_arg(value):
     return shlex.quote(json.dumps(value, sort_keys=True))
 
 
+def raw_files(dataset):
+    return [f"{RAW}/{name}" for name in settings.needed_files(config, dataset)]
+
+
 def processed_files(dataset):
     folder = settings.processed_folder(config, dataset)
     return [f"{PROCESSED}/{folder}/{split}.parquet" for split in SPLITS] + [

@@ -31,9 +31,7 @@ rule acquire:
 
 rule preprocess:
     input:
-        lambda wc: [
-            f"{RAW}/{name}" for name in settings.needed_files(config, FOLDER_DATASET[wc.folder])
-        ],
+        lambda wc: raw_files(FOLDER_DATASET[wc.folder]),
     output:
         expand(f"{PROCESSED}/{{{{folder}}}}/{{split}}.parquet", split=SPLITS),
         f"{PROCESSED}/{{folder}}/card.json",

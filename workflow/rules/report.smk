@@ -1,7 +1,6 @@
 # Aggregation over seeds, the rendered report and its PDF.
 
 
-
 rule aggregate:
     input:
         runs=[
